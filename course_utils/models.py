@@ -1,0 +1,36 @@
+"""The course's autoencoder: a dense encoder 784→500→300→latent and its mirror-image decoder."""
+
+from __future__ import annotations
+
+import keras
+
+
+def build_autoencoder(latent_dim=2, input_dim=784, hidden=(500, 300), output_activation=None):
+    """Build ``(encoder, decoder, autoencoder)``.
+
+    The encoder maps an image ``x`` to its code ``z = f(x)`` through ReLU layers of
+    sizes ``hidden`` and a linear layer of size ``latent_dim``; the decoder maps ``z``
+    back through the same sizes in reverse to ``x̂ = g(z)``. The autoencoder is ``g(f(x))``.
+    ``output_activation`` is the decoder's last activation (``None`` for linear,
+    ``"sigmoid"`` to keep pixels in [0, 1]).
+    """
+    encoder = keras.Sequential(
+        [keras.Input(shape=(input_dim,), name="image")]
+        + [keras.layers.Dense(units, activation="relu") for units in hidden]
+        + [keras.layers.Dense(latent_dim, name="code")],
+        name="encoder",
+    )
+    decoder = keras.Sequential(
+        [keras.Input(shape=(latent_dim,), name="code")]
+        + [keras.layers.Dense(units, activation="relu") for units in reversed(hidden)]
+        + [keras.layers.Dense(input_dim, activation=output_activation, name="reconstruction")],
+        name="decoder",
+    )
+    image = keras.Input(shape=(input_dim,), name="image")
+    autoencoder = keras.Model(image, decoder(encoder(image)), name="autoencoder")
+    return encoder, decoder, autoencoder
+
+
+def split_autoencoder(autoencoder):
+    """The ``(encoder, decoder)`` inside an autoencoder built by :func:`build_autoencoder`."""
+    return autoencoder.get_layer("encoder"), autoencoder.get_layer("decoder")

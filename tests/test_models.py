@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+
+from course_utils import build_autoencoder, split_autoencoder
+
+
+def test_seed_architecture_shapes_and_parameter_counts():
+    encoder, decoder, autoencoder = build_autoencoder(latent_dim=2)
+    assert [layer.units for layer in encoder.layers] == [500, 300, 2]
+    assert [layer.units for layer in decoder.layers] == [300, 500, 784]
+    assert encoder.count_params() == 784 * 500 + 500 + 500 * 300 + 300 + 300 * 2 + 2 == 543_402
+    assert decoder.count_params() == 2 * 300 + 300 + 300 * 500 + 500 + 500 * 784 + 784 == 544_184
+    assert autoencoder.count_params() == 543_402 + 544_184
+    images = np.random.default_rng(0).random((7, 784), dtype=np.float32)
+    codes = encoder(images)
+    assert tuple(codes.shape) == (7, 2)
+    assert tuple(decoder(codes).shape) == (7, 784)
+    np.testing.assert_allclose(autoencoder(images), decoder(encoder(images)), rtol=1e-5, atol=1e-6)
+
+
+def test_activations_relu_hidden_linear_code():
+    encoder, decoder, _ = build_autoencoder(output_activation="sigmoid")
+    assert [layer.activation.__name__ for layer in encoder.layers] == ["relu", "relu", "linear"]
+    assert [layer.activation.__name__ for layer in decoder.layers] == ["relu", "relu", "sigmoid"]
+
+
+@pytest.mark.parametrize("latent_dim", [1, 3, 8])
+def test_latent_size_is_a_parameter(latent_dim):
+    encoder, decoder, autoencoder = build_autoencoder(latent_dim=latent_dim, hidden=(64,))
+    assert encoder.output_shape == (None, latent_dim)
+    assert decoder.input_shape == (None, latent_dim)
+    assert split_autoencoder(autoencoder) == (encoder, decoder)

@@ -1,0 +1,90 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from course_utils import training
+from course_utils.data import load_mnist
+from course_utils.training import DEFAULT_RECIPE, REFERENCE_RECIPE, Recipe, reconstruction_mse
+
+# A small, quick recipe: the same code path as the chapters' on a fraction of the data.
+SMALL = Recipe(hidden=(64, 32), batch_size=100, epochs=3, learning_rate=3e-3)
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    (x_train, _), (x_test, _) = load_mnist(digits=(1, 5, 6))
+    return x_train[:2000], x_test[:500]
+
+
+def test_training_lowers_the_loss(small_data):
+    x_train, x_test = small_data
+    trained = training.train(SMALL, x_train, x_val=x_test, verbose=0)
+    losses = trained.history["loss"]
+    assert len(losses) == 3 and losses[-1] < 0.8 * losses[0]
+    untrained_encoder_decoder = training.build_autoencoder(hidden=(64, 32))[2]
+    assert reconstruction_mse(trained.autoencoder, x_test) < reconstruction_mse(untrained_encoder_decoder, x_test)
+
+
+def test_same_seed_same_losses_other_seed_other_losses(small_data):
+    x_train, _ = small_data
+    first = training.train(SMALL, x_train, verbose=0).history["loss"]
+    again = training.train(SMALL, x_train, verbose=0).history["loss"]
+    other = training.train(dataclasses.replace(SMALL, seed=1), x_train, verbose=0).history["loss"]
+    assert first == again
+    assert first != other
+
+
+def test_reconstruction_mse_is_the_mean_squared_pixel_error():
+    class Halve:
+        def __call__(self, x, training=False):
+            return x / 2
+
+    x = np.random.default_rng(0).random((2500, 784), dtype=np.float32)
+    assert reconstruction_mse(Halve(), x) == pytest.approx(float(np.mean((x / 2) ** 2)), rel=1e-5)
+
+
+def changed(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value * 2 + 1
+    if isinstance(value, tuple):
+        return value + (1,)
+    return "tanh" if value is None else None
+
+
+def test_cache_key_covers_the_whole_recipe():
+    keys = {REFERENCE_RECIPE.cache_key(), DEFAULT_RECIPE.cache_key()}
+    for field in dataclasses.fields(Recipe):
+        new_value = changed(getattr(SMALL, field.name))
+        keys.add(dataclasses.replace(SMALL, **{field.name: new_value}).cache_key())
+    keys.add(SMALL.cache_key())
+    assert len(keys) == 2 + len(dataclasses.fields(Recipe)) + 1
+    assert SMALL.cache_key() == Recipe(hidden=(64, 32), batch_size=100, epochs=3, learning_rate=3e-3).cache_key()
+
+
+def test_trained_model_cache_saves_then_loads_identically(tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "model_cache_dir", lambda: tmp_path)
+    recipe = dataclasses.replace(SMALL, epochs=1)
+    calls = []
+    real_train = training.train
+    monkeypatch.setattr(training, "train", lambda *a, **k: calls.append(1) or real_train(*a, **k))
+
+    first = training.trained_autoencoder(recipe, verbose=0)
+    second = training.trained_autoencoder(recipe, verbose=0)
+    assert len(calls) == 1  # the second call loaded the cached model
+    saved = sorted(p.name for p in tmp_path.iterdir())
+    assert saved == sorted([f"autoencoder-{recipe.cache_key()}.keras",
+                            f"autoencoder-{recipe.cache_key()}.history.json"])
+    assert second.history == first.history
+    z = np.array([[2.0, -4.0], [0.0, 0.0]], dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(second.decoder(z)), np.asarray(first.decoder(z)))
+    (_, _), (x_test, _) = load_mnist(digits=(1, 5, 6))
+    np.testing.assert_array_equal(np.asarray(second.autoencoder(x_test[:50])),
+                                  np.asarray(first.autoencoder(x_test[:50])))
+    np.testing.assert_array_equal(np.asarray(second.encoder(x_test[:50])),
+                                  np.asarray(first.encoder(x_test[:50])))
+
+    training.trained_autoencoder(dataclasses.replace(recipe, seed=7), verbose=0)
+    assert len(calls) == 2  # a changed recipe never loads the other model
