@@ -1,10 +1,15 @@
 import dataclasses
+import os
+import subprocess
+import sys
+
+import keras
 
 import numpy as np
 import pytest
 
 from course_utils import training
-from course_utils.data import load_mnist
+from course_utils.data import fetch_mnist, load_mnist
 from course_utils.training import DEFAULT_RECIPE, REFERENCE_RECIPE, Recipe, reconstruction_mse
 
 # A small, quick recipe: the same code path as the chapters' on a fraction of the data.
@@ -88,3 +93,29 @@ def test_trained_model_cache_saves_then_loads_identically(tmp_path, monkeypatch)
 
     training.trained_autoencoder(dataclasses.replace(recipe, seed=7), verbose=0)
     assert len(calls) == 2  # a changed recipe never loads the other model
+
+
+
+CONCURRENT_SCRIPT = """
+from course_utils import training
+recipe = training.Recipe(hidden=(64, 32), batch_size=100, epochs=1)
+training.trained_autoencoder(recipe, verbose=0)
+"""
+
+
+def test_two_processes_filling_the_cache_at_once_leave_a_loadable_model(tmp_path):
+    """Two notebooks training the same recipe at the same time: no torn or temporary file remains."""
+    for name, path in fetch_mnist().items():  # the verified files, in a fresh cache
+        (tmp_path / name).symlink_to(path)
+    env = dict(os.environ, COURSE_UTILS_DATA_DIR=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="2")
+    processes = [subprocess.Popen([sys.executable, "-c", CONCURRENT_SCRIPT], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr[-2000:]
+    models = tmp_path / "models"
+    assert sorted(p.suffix for p in models.iterdir()) == [".json", ".keras"]
+    (model_file,) = models.glob("*.keras")
+    loaded = keras.saving.load_model(model_file, safe_mode=True)
+    assert loaded.count_params() == training.build_autoencoder(hidden=(64, 32))[2].count_params()
