@@ -183,5 +183,9 @@ def load_mnist(digits=None, flatten=True):
 
 
 if __name__ == "__main__":
-    for file_name, file_path in fetch_mnist().items():
+    try:
+        fetched = fetch_mnist()
+    except MnistUnavailableError as error:
+        raise SystemExit(f"error: {error}") from None
+    for file_path in fetched.values():
         print(f"verified {file_path} ({file_path.stat().st_size:,} bytes)")
