@@ -5,13 +5,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+NODE_PACKAGES := node_modules/.installed
 
-.PHONY: book test setup data browser benchmarks clean
+.PHONY: book test setup data site-packages browser benchmarks clean
 
-book: data
+book: data site-packages
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
-test: data browser
+test: data site-packages browser
 	$(BIN)/python -m pytest --nbval-lax tests book
 
 setup: $(INSTALLED)
@@ -24,12 +25,21 @@ $(INSTALLED): requirements.txt pyproject.toml
 data: $(INSTALLED)
 	$(BIN)/python -m course_utils.data
 
+# MathJax, require.js, the widget manager (served by the book itself) and axe-core, from the lock file.
+site-packages: $(NODE_PACKAGES)
+
+$(NODE_PACKAGES): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 # Debian's Chromium for the browser tests (needs root, as on CI).
 browser:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 
 benchmarks: data
 	$(BIN)/python benchmarks/training.py
+	$(BIN)/python benchmarks/slider.py
+	$(BIN)/python benchmarks/memory.py
 
 clean:
 	rm -rf _build

@@ -1,11 +1,13 @@
 """course_utils: the plumbing behind 'Autoencoders, a course'.
 
 Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model cache
-(:mod:`.training`) and figures (:mod:`.plots`), so that the chapters show ideas.
+(:mod:`.training`) and figures and diagrams (:mod:`.plots`, :mod:`.diagrams`), so that the chapters show ideas.
 """
 
+from .book import glue
 from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist
-from .models import build_autoencoder, split_autoencoder
+from .diagrams import draw_autoencoder
+from .models import architecture_table, build_autoencoder, split_autoencoder
 from .plots import (
     plot_latent_scatter,
     plot_loss_curve,
@@ -25,8 +27,8 @@ from .training import (
 )
 
 __all__ = [
-    "DEFAULT_RECIPE", "REFERENCE_RECIPE", "MnistUnavailableError", "Recipe", "TrainedAutoencoder",
-    "build_autoencoder", "cache_dir", "fetch_mnist", "load_mnist", "plot_latent_scatter",
+    "DEFAULT_RECIPE", "REFERENCE_RECIPE", "MnistUnavailableError", "Recipe", "TrainedAutoencoder", "architecture_table",
+    "build_autoencoder", "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "load_mnist", "plot_latent_scatter",
     "plot_loss_curve", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
     "split_autoencoder", "reconstruction_mse", "train", "trained_autoencoder",
 ]

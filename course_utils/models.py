@@ -16,13 +16,15 @@ def build_autoencoder(latent_dim=2, input_dim=784, hidden=(500, 300), output_act
     """
     encoder = keras.Sequential(
         [keras.Input(shape=(input_dim,), name="image")]
-        + [keras.layers.Dense(units, activation="relu") for units in hidden]
+        + [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
+           for index, units in enumerate(hidden, start=1)]
         + [keras.layers.Dense(latent_dim, name="code")],
         name="encoder",
     )
     decoder = keras.Sequential(
         [keras.Input(shape=(latent_dim,), name="code")]
-        + [keras.layers.Dense(units, activation="relu") for units in reversed(hidden)]
+        + [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
+           for index, units in enumerate(reversed(hidden), start=1)]
         + [keras.layers.Dense(input_dim, activation=output_activation, name="reconstruction")],
         name="decoder",
     )
@@ -34,3 +36,24 @@ def build_autoencoder(latent_dim=2, input_dim=784, hidden=(500, 300), output_act
 def split_autoencoder(autoencoder):
     """The ``(encoder, decoder)`` inside an autoencoder built by :func:`build_autoencoder`."""
     return autoencoder.get_layer("encoder"), autoencoder.get_layer("decoder")
+
+
+def architecture_table(*models):
+    """An HTML table of the dense layers of ``models``: units, activation and parameter count.
+
+    The counts come from the models themselves, so the table always matches the code.
+    """
+    from IPython.display import HTML
+
+    rows = []
+    for model in models:
+        for layer in model.layers:
+            activation = getattr(layer.activation, "__name__", "linear")
+            rows.append(f"<tr><td>{model.name}</td><td>{layer.name}</td><td>{layer.units}</td>"
+                        f"<td>{activation}</td><td>{layer.count_params():,}</td></tr>")
+        rows.append(f"<tr><th scope='row' colspan='4'>{model.name} total</th>"
+                    f"<td><strong>{model.count_params():,}</strong></td></tr>")
+    header = "".join(f"<th scope='col'>{name}</th>" for name in
+                     ("part", "layer", "units", "activation", "parameters"))
+    return HTML(f"<table class='architecture-table'><thead><tr>{header}</tr></thead>"
+                f"<tbody>{''.join(rows)}</tbody></table>")

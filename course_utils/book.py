@@ -1,0 +1,16 @@
+"""Helpers for chapters as pages of the book: quoting computed numbers in the prose."""
+
+from __future__ import annotations
+
+
+def glue(name: str, value) -> None:
+    """Record ``value`` under ``name`` for the prose's ``{glue:text}`name``` roles.
+
+    The book build (myst-nb) substitutes the number into the text, so prose never quotes a
+    typed-in result. Where myst-nb is not installed (Colab) there is nothing to record.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=False)
