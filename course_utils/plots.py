@@ -52,16 +52,19 @@ def plot_loss_curve(history, ax=None):
     return ax
 
 
-def show_reconstructions(originals, reconstructions, labels=None, row_titles=("input", "reconstruction")):
-    """Inputs on the top row, their reconstructions below; returns the figure."""
+def show_reconstructions(originals, *reconstructions, labels=None, row_titles=None):
+    """Inputs on the top row and each set of reconstructions on a row below; returns the figure."""
+    rows = [originals, *reconstructions]
+    if row_titles is None:
+        row_titles = ("input", "reconstruction") if len(rows) == 2 else None
     count = len(originals)
-    fig, axes = plt.subplots(2, count, figsize=(count * 1.1, 2.6), squeeze=False)
-    for column in range(count):
-        title = None if labels is None else f"digit {labels[column]}"
-        show_digit(axes[0, column], originals[column], title)
-        show_digit(axes[1, column], reconstructions[column])
-    for row, text in enumerate(row_titles):
-        axes[row, 0].set_ylabel(text, fontsize=9)
+    fig, axes = plt.subplots(len(rows), count, figsize=(count * 1.1, len(rows) * 1.3), squeeze=False)
+    for row, images in enumerate(rows):
+        for column in range(count):
+            title = f"digit {labels[column]}" if row == 0 and labels is not None else None
+            show_digit(axes[row, column], images[column], title)
+        if row_titles is not None:
+            axes[row, 0].set_ylabel(row_titles[row], fontsize=9)
     fig.tight_layout()
     return fig
 
