@@ -1,7 +1,8 @@
 """course_utils: the plumbing behind 'Autoencoders, a course'.
 
 Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model cache
-(:mod:`.training`) and figures and diagrams (:mod:`.plots`, :mod:`.diagrams`), so that the chapters show ideas.
+(:mod:`.training`) and figures and diagrams (:mod:`.plots`, :mod:`.diagrams`), and the latent explorer
+(:mod:`.widgets` in a kernel, :mod:`.web_explorer` in the static book), so that the chapters show ideas.
 """
 
 from .book import glue
@@ -25,10 +26,13 @@ from .training import (
     train,
     trained_autoencoder,
 )
+from .web_explorer import StaticLatentExplorer, static_latent_explorer
+from .widgets import LatentExplorer, latent_explorer
 
 __all__ = [
     "DEFAULT_RECIPE", "REFERENCE_RECIPE", "MnistUnavailableError", "Recipe", "TrainedAutoencoder", "architecture_table",
     "build_autoencoder", "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "load_mnist", "plot_latent_scatter",
     "plot_loss_curve", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
     "split_autoencoder", "reconstruction_mse", "train", "trained_autoencoder",
+    "LatentExplorer", "StaticLatentExplorer", "latent_explorer", "static_latent_explorer",
 ]
