@@ -1,0 +1,126 @@
+import base64
+import json
+import re
+from html.parser import HTMLParser
+
+import keras
+import numpy as np
+import pytest
+
+from course_utils import StaticLatentExplorer, build_autoencoder, static_latent_explorer
+from course_utils import web_explorer
+from course_utils.web_explorer import dense_layers, forward
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    _, decoder, _ = build_autoencoder(latent_dim=2, hidden=(32, 16), output_activation="sigmoid")
+    return decoder
+
+
+@pytest.fixture(scope="module")
+def latents():
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(400, 2)).astype(np.float32) * 3, rng.choice([1, 5, 6], size=400)
+
+
+def embedded_model(html: str) -> dict:
+    found = re.search(r'<script type="application/json" class="latent-explorer-model">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+def decode_weights(text: str, dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype={"float16": "<f2", "float32": "<f4"}[dtype])
+
+
+class Elements(HTMLParser):
+    def __init__(self, html):
+        super().__init__()
+        self.elements = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def test_embedded_weights_round_trip_to_the_decoders(decoder, latents):
+    explorer = static_latent_explorer(decoder, latents=latents[0], labels=latents[1])
+    assert isinstance(explorer, StaticLatentExplorer) and explorer._repr_html_() == explorer.html
+    model = embedded_model(explorer.html)
+    dense = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Dense)]
+    assert [(layer["inputs"], layer["units"], layer["activation"]) for layer in model["layers"]] == [
+        (layer.kernel.shape[0], layer.units, layer.activation.__name__) for layer in dense]
+    for exported, layer in zip(model["layers"], dense):
+        kernel = decode_weights(exported["kernel"], model["dtype"]).reshape(layer.kernel.shape)
+        bias = decode_weights(exported["bias"], model["dtype"])
+        np.testing.assert_allclose(kernel, np.asarray(layer.kernel), rtol=1e-3, atol=1e-7)
+        np.testing.assert_allclose(bias, np.asarray(layer.bias), rtol=1e-3, atol=1e-7)
+
+
+def test_the_exported_forward_pass_is_the_decoder(decoder):
+    codes = np.random.default_rng(2).normal(size=(64, 2)).astype(np.float32) * 5
+    np.testing.assert_allclose(forward(dense_layers(decoder), codes),
+                               np.asarray(decoder(codes, training=False)), atol=1e-5)
+
+
+def test_float16_only_when_it_stays_within_tolerance(decoder, latents, monkeypatch):
+    assert static_latent_explorer(decoder, latents=latents[0]).weights_dtype == "float16"
+    monkeypatch.setattr(web_explorer, "FLOAT16_TOLERANCE", 0.0)
+    explorer = static_latent_explorer(decoder, latents=latents[0])
+    assert explorer.weights_dtype == "float32"
+    model = embedded_model(explorer.html)
+    first = model["layers"][0]
+    np.testing.assert_array_equal(decode_weights(first["kernel"], "float32"),
+                                  np.asarray(decoder.layers[0].kernel).ravel())
+
+
+def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
+    one, two = (static_latent_explorer(decoder, latents=latents[0], labels=latents[1]) for _ in range(2))
+    elements = Elements(one.html + two.html).elements
+    ids = [attrs["id"] for _, attrs in elements if "id" in attrs]
+    assert len(ids) == len(set(ids)) == 6  # per explorer: the root and two sliders
+    sliders = [attrs for tag, attrs in elements if tag == "input"]
+    assert all(attrs["type"] == "range" for attrs in sliders) and len(sliders) == 4
+    labelled = {attrs["for"] for tag, attrs in elements if tag == "label"}
+    assert labelled == {attrs["id"] for attrs in sliders}
+    low, high = latents[0].min(axis=0), latents[0].max(axis=0)
+    for dim, attrs in enumerate(sliders[:2]):
+        assert float(attrs["min"]) == pytest.approx(low[dim]) and float(attrs["max"]) == pytest.approx(high[dim])
+        assert float(attrs["min"]) <= float(attrs["value"]) <= float(attrs["max"])
+    roots = [attrs for tag, attrs in elements if attrs.get("class") == "latent-explorer"]
+    assert [attrs["data-latent-dim"] for attrs in roots] == ["2", "2"]
+
+
+def test_the_page_loads_nothing_from_elsewhere(decoder, latents):
+    html = static_latent_explorer(decoder, latents=latents[0], labels=latents[1]).html
+    elements = Elements(html).elements
+    sources = [attrs.get("src") or attrs["href"] for _, attrs in elements if "src" in attrs or "href" in attrs]
+    assert sources and all(source.startswith("data:image/png;base64,") for source in sources)
+    assert "http:" not in html and "https:" not in html and "@import" not in html
+
+
+def test_the_scatter_geometry_maps_the_ranges_into_the_image(decoder, latents):
+    explorer = static_latent_explorer(decoder, ranges=[(-4, 4), (0, 2)], latents=latents[0])
+    scatter = embedded_model(explorer.html)["scatter"]
+    left, top, right, bottom = scatter["box"]
+    assert 0 < left < right and 0 < top < bottom
+    assert scatter["xlim"][0] < -4 and scatter["xlim"][1] > 4
+    assert scatter["ylim"][0] < 0 and scatter["ylim"][1] > 2
+    assert embedded_model(static_latent_explorer(decoder, ranges=[(-4, 4), (0, 2)]).html)["scatter"] is None
+
+
+def test_only_dense_decoders_can_be_exported():
+    conv = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784), keras.layers.Reshape((784, 1)),
+                             keras.layers.Conv1D(1, 3, padding="same"), keras.layers.Flatten()])
+    with pytest.raises(ValueError, match="only export Dense layers.*Reshape"):
+        static_latent_explorer(conv, ranges=[(0, 1), (0, 1)])
+    softplus = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784, activation="softplus")])
+    with pytest.raises(ValueError, match="uses 'softplus'"):
+        static_latent_explorer(softplus, ranges=[(0, 1), (0, 1)])
+
+
+def test_bad_input_is_a_clear_error(decoder):
+    with pytest.raises(ValueError, match="reversed or empty"):
+        static_latent_explorer(decoder, ranges=[(1, 0), (0, 1)])
+    with pytest.raises(ValueError, match="NaN"):
+        static_latent_explorer(decoder, latents=np.full((3, 2), np.nan))
