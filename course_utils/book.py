@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def glue(name: str, value) -> None:
     """Record ``value`` under ``name`` for the prose's ``{glue:text}`name``` roles.
@@ -9,6 +11,8 @@ def glue(name: str, value) -> None:
     The book build (myst-nb) substitutes the number into the text, so prose never quotes a
     typed-in result. Where myst-nb is not installed (Colab) there is nothing to record.
     """
+    if isinstance(value, np.generic):
+        value = value.item()  # quote 31.8, not np.float64(31.8)
     try:
         from myst_nb import glue as myst_glue
     except ImportError:

@@ -10,7 +10,7 @@ from course_utils import glue
 
 def test_glue_records_the_value_for_myst_nb():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from course_utils.book import glue\nglue('test_mse', 0.0259)")])
+        "import numpy as np\nfrom course_utils.book import glue\nglue('test_mse', np.float64(0.0259))")])
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     (output,) = notebook.cells[0].outputs
     assert output.metadata["scrapbook"]["name"] == "test_mse"
