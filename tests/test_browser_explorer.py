@@ -1,0 +1,142 @@
+"""The latent explorers in headless Chromium.
+
+- The static explorer on its own page: sliders set to several z draw, on the canvas, what the
+  Python decoder computes for those z (within 0.01), with float16 and float32 weights, two on one
+  page, with no request leaving the page and no serious accessibility violation.
+- The same on the built chapter 4 page, with the chapters' trained decoder.
+- The kernel explorer in a live JupyterLab running chapter 4: moving a slider changes the image.
+
+Screenshots go to _build/screenshots.
+"""
+
+import base64
+import json
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils import build_autoencoder, load_mnist, static_latent_explorer, trained_autoencoder
+from course_utils import web_explorer
+from course_utils.widgets import check_explorer_inputs, latent_scatter_figure
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHAPTER = ROOT / "book" / "04_latent_space.ipynb"
+PIXEL_TOLERANCE = 0.01
+
+SET_Z = """([root, z]) => {
+  const sliders = document.querySelectorAll(`#${root} input.latent-explorer-slider`);
+  sliders.forEach((slider, k) => {
+    slider.value = String(z[k]);
+    slider.dispatchEvent(new Event("input", {bubbles: true}));
+  });
+  return Array.from(sliders, (slider) => slider.valueAsNumber);  // as snapped to the step by the browser
+}"""
+READ_DIGIT = """(root) => {
+  const canvas = document.querySelector(`#${root} canvas.latent-explorer-digit`);
+  const rgba = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  return Array.from({length: rgba.length / 4}, (_, k) => rgba[4 * k]);
+}"""
+MARKER = """(root) => document.querySelector(`#${root} .latent-explorer-marker`).getAttribute("transform")"""
+
+
+@pytest.fixture(scope="module")
+def chapter_model():
+    """The chapter's trained autoencoder and its test codes, as chapter 4 computes them."""
+    model = trained_autoencoder(verbose=0)
+    (_, _), (x_test, y_test) = load_mnist(digits=(1, 5, 6))
+    return model, np.asarray(model.encoder(x_test, training=False)), y_test
+
+
+def watch(page):
+    """Lists that fill with the page's requests and its console errors."""
+    requests, errors = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return requests, errors
+
+
+def max_pixel_error(page, root, decoder, latent_points) -> float:
+    """Move the explorer ``root`` to each z; the largest |canvas pixel − Python decoder pixel|."""
+    worst = 0.0
+    for z in latent_points:
+        snapped = page.evaluate(SET_Z, [root, [float(v) for v in z]])
+        np.testing.assert_allclose(snapped, z, atol=0.6 * _step(page, root))
+        grey = np.array(page.evaluate(READ_DIGIT, root), dtype=np.float64)
+        shown = 1 - grey / 255
+        expected = np.clip(np.asarray(decoder(np.float32([snapped]), training=False))[0], 0, 1)
+        worst = max(worst, float(np.max(np.abs(shown - expected))))
+    return worst
+
+
+def _step(page, root) -> float:
+    return page.evaluate(f"() => Math.max(...Array.from(document.querySelectorAll('#{root} input'), s => +s.step))")
+
+
+def embedded_weights(page, root) -> list[np.ndarray]:
+    model = json.loads(page.eval_on_selector(f"#{root} script.latent-explorer-model", "e => e.textContent"))
+    dtype = {"float16": "<f2", "float32": "<f4"}[model["dtype"]]
+    return [np.frombuffer(base64.b64decode(layer[part]), dtype=dtype)
+            for layer in model["layers"] for part in ("kernel", "bias")]
+
+
+def assert_marker_at_z(page, root, decoder, codes, labels):
+    """The marker sits where matplotlib puts the slider's z on the scatter image."""
+    z = page.evaluate(SET_Z, [root, np.median(codes, axis=0).tolist()])
+    figure, axes = latent_scatter_figure(check_explorer_inputs(decoder, codes, labels), dpi=web_explorer.SCATTER_DPI)
+    x, y = axes.transData.transform(z)
+    expected = np.array([x, figure.bbox.height - y])
+    shown = np.array(page.evaluate(MARKER, root).removeprefix("translate(").removesuffix(")").split(), dtype=float)
+    np.testing.assert_allclose(shown, expected, atol=1.0)
+
+
+def assert_no_serious_accessibility_violations(page):
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document)).violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)""")
+    assert violations == []
+
+
+def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter_model, screenshot_dir, monkeypatch):
+    model, codes, labels = chapter_model
+    trained = static_latent_explorer(model.decoder, latents=codes, labels=labels)
+    _, small_decoder, _ = build_autoencoder(latent_dim=2, hidden=(24,), output_activation="sigmoid")
+    monkeypatch.setattr(web_explorer, "FLOAT16_TOLERANCE", 0.0)  # the float32 path too
+    small = static_latent_explorer(small_decoder, ranges=[(-3, 3), (-2, 5)])
+    assert (trained.weights_dtype, small.weights_dtype) == ("float16", "float32")
+    document = tmp_path / "explorer.html"
+    document.write_text("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Latent explorer</title>"
+                        f"</head><body><main><h1>Latent explorer</h1>{trained.html}{small.html}</main></body></html>")
+    requests, errors = watch(page)
+    page.goto(document.as_uri())
+    page.wait_for_selector(f"#{small.element_id}[data-ready]")
+
+    low, high = codes.min(axis=0), codes.max(axis=0)
+    points = [low + fraction * (high - low) for fraction in ([0.1, 0.2], [0.5, 0.5], [0.9, 0.05], [0.3, 0.95])]
+    marker_before = page.evaluate(MARKER, trained.element_id)
+    small_before = page.evaluate(READ_DIGIT, small.element_id)
+    trained_error = max_pixel_error(page, trained.element_id, model.decoder, points)
+    assert page.evaluate(MARKER, trained.element_id) != marker_before
+    assert_marker_at_z(page, trained.element_id, model.decoder, codes, labels)
+    assert page.evaluate(READ_DIGIT, small.element_id) == small_before  # the other explorer is untouched
+    small_error = max_pixel_error(page, small.element_id, small_decoder, [(-2.5, 4.0), (1.0, -1.0), (3, 5)])
+    print(f"max abs pixel difference, browser vs Python: trained (float16) {trained_error:.4f}, "
+          f"small (float32) {small_error:.4f}; page {len(trained.html)} bytes")
+    assert trained_error <= PIXEL_TOLERANCE and small_error <= PIXEL_TOLERANCE
+    assert page.inner_text(f"#{trained.element_id} .latent-explorer-z").startswith("z = (")
+    assert not page.is_visible(f"#{trained.element_id} .latent-explorer-status")
+
+    page.screenshot(path=screenshot_dir / "latent_explorer_standalone.png", full_page=True)
+    assert errors == []
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests
+    assert_no_serious_accessibility_violations(page)
