@@ -45,15 +45,20 @@ def architecture_table(*models):
     """
     from IPython.display import HTML
 
+    cell = "padding: 0.2em 0.9em; border-bottom: 1px solid #ddd;"
+    number = cell + " text-align: right; font-variant-numeric: tabular-nums;"
     rows = []
     for model in models:
         for layer in model.layers:
             activation = getattr(layer.activation, "__name__", "linear")
-            rows.append(f"<tr><td>{model.name}</td><td>{layer.name}</td><td>{layer.units}</td>"
-                        f"<td>{activation}</td><td>{layer.count_params():,}</td></tr>")
-        rows.append(f"<tr><th scope='row' colspan='4'>{model.name} total</th>"
-                    f"<td><strong>{model.count_params():,}</strong></td></tr>")
-    header = "".join(f"<th scope='col'>{name}</th>" for name in
-                     ("part", "layer", "units", "activation", "parameters"))
-    return HTML(f"<table class='architecture-table'><thead><tr>{header}</tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table>")
+            rows.append(f"<tr><td style='{cell}'>{model.name}</td><td style='{cell}'>{layer.name}</td>"
+                        f"<td style='{number}'>{layer.units}</td><td style='{cell}'>{activation}</td>"
+                        f"<td style='{number}'>{layer.count_params():,}</td></tr>")
+        rows.append(f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>{model.name} total</th>"
+                    f"<td style='{number}'><strong>{model.count_params():,}</strong></td></tr>")
+    header = "".join(f"<th scope='col' style='{cell} text-align: {align};'>{name}</th>" for name, align in
+                     (("part", "left"), ("layer", "left"), ("units", "right"),
+                      ("activation", "left"), ("parameters", "right")))
+    return HTML(f"<table class='architecture-table' style='border-collapse: collapse; margin: 0.5em 0;'>"
+                f"<caption>Layers of the autoencoder and their parameters (weights and biases)</caption>"
+                f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from course_utils import build_autoencoder, split_autoencoder
+from course_utils import architecture_table, build_autoencoder, split_autoencoder
 
 
 def test_seed_architecture_shapes_and_parameter_counts():
@@ -30,3 +30,13 @@ def test_latent_size_is_a_parameter(latent_dim):
     assert encoder.output_shape == (None, latent_dim)
     assert decoder.input_shape == (None, latent_dim)
     assert split_autoencoder(autoencoder) == (encoder, decoder)
+
+
+def test_architecture_table_lists_every_layer_with_the_models_own_counts():
+    encoder, decoder, _ = build_autoencoder()
+    html = architecture_table(encoder, decoder).data
+    assert html.count("<tr>") == 1 + len(encoder.layers) + len(decoder.layers) + 2
+    for layer in encoder.layers + decoder.layers:
+        assert f">{layer.count_params():,}</td>" in html
+    assert "<strong>543,402</strong>" in html and "<strong>544,184</strong>" in html
+    assert ">sigmoid<" not in html  # the default output is linear
