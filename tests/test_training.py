@@ -1,5 +1,6 @@
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import pytest
 
 from course_utils import training
 from course_utils.data import fetch_mnist, load_mnist
-from course_utils.training import DEFAULT_RECIPE, REFERENCE_RECIPE, Recipe, reconstruction_mse
+from course_utils.training import DEFAULT_RECIPE, REFERENCE_RECIPE, Recipe, model_cache_dir, reconstruction_mse
 
 # A small, quick recipe: the same code path as the chapters' on a fraction of the data.
 SMALL = Recipe(hidden=(64, 32), batch_size=100, epochs=3, learning_rate=3e-3)
@@ -119,3 +120,12 @@ def test_two_processes_filling_the_cache_at_once_leave_a_loadable_model(tmp_path
     (model_file,) = models.glob("*.keras")
     loaded = keras.saving.load_model(model_file, safe_mode=True)
     assert loaded.count_params() == training.build_autoencoder(hidden=(64, 32))[2].count_params()
+
+
+def test_command_line_fills_the_model_cache_and_reports_the_test_mse():
+    result = subprocess.run([sys.executable, "-m", "course_utils.training"], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    mse = float(re.search(r"test MSE (0\.\d+)", result.stdout).group(1))
+    assert 0.02 < mse < 0.03
+    assert any(model_cache_dir().glob(f"autoencoder-{DEFAULT_RECIPE.cache_key()}.keras"))
