@@ -23,7 +23,7 @@
     new MutationObserver(repairWidgetLabels).observe(document.body, { childList: true, subtree: true });
   });
 
-  // A slider's handle (role="slider") gets no accessible name from ipywidgets: name it after the
+  // ipywidgets gives a slider's handle (role="slider") no accessible name: name it after the
   // slider's visible description. And a widget without a tooltip shows the tooltip "null".
   var labelCount = 0;
   function repairWidgetLabels() {

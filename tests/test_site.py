@@ -1,0 +1,275 @@
+"""The built website, page by page in headless Chromium: self-contained, accessible, working.
+
+The `site` fixture opens every HTML page of _build/html once over the loopback server, waits for
+MathJax and the widget manager, runs axe-core, saves a full-page screenshot into
+_build/screenshots, and records what it saw; each test then checks one property on every page and
+names the pages and elements that fail.
+"""
+
+import json
+import posixpath
+import re
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+# TeX that MathJax should have typeset: $...$ (as MyST's dollarmath reads it), \( \[ \begin{
+RAW_TEX = re.compile(r"(?<![\\$])\$[^\s$](?:[^$\n]*[^\s$\\])?\$|\\\(|\\\[|\\begin\{")
+LAB_PATHS = {"jupyterlab": "lab/tree", "classic": "tree"}
+
+
+@dataclass(repr=False)
+class PageVisit:
+    path: str                       # relative to _build/html, e.g. "book/intro.html"
+    requests: list[str]
+    failed_requests: list[str]
+    console_errors: list[str]
+    prose: str                      # the page's text outside code and typeset math
+    unlabelled_images: list[str]    # <img> whose alt is missing, empty or just its file name
+    unlabelled_canvases: list[str]
+    math_elements: int
+    typeset_math_elements: int
+    math_errors: list[str]
+    saved_widget_views: int
+    rendered_widget_views: int
+    widget_errors: list[str]
+    header_links: dict[str, str]    # label of a header button ("Binder") -> absolute URL
+    axe_violations: list[dict]
+
+    def __repr__(self) -> str:  # pytest prints the `site` argument of a failing test
+        return f"PageVisit({self.path!r})"
+
+
+def html_pages(build_dir: Path) -> list[str]:
+    """Every page of the site (the theme's `_static/*.html` are template fragments, not pages)."""
+    return sorted(
+        path.relative_to(build_dir).as_posix()
+        for path in build_dir.rglob("*.html")
+        if path.relative_to(build_dir).parts[0] not in {"_static", "_sources"}
+    )
+
+
+@pytest.fixture(scope="session")
+def site(built_book, site_url, browser, screenshot_dir) -> dict[str, PageVisit]:
+    assert AXE.exists(), f"{AXE} is missing: run `npm ci` (or `make test`)"
+    return {path: _visit(browser, site_url, path, screenshot_dir) for path in html_pages(built_book)}
+
+
+def _visit(browser, site_url: str, path: str, screenshot_dir: Path) -> PageVisit:
+    page = browser.new_page()
+    requests, failed, console_errors = [], [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("requestfailed", lambda request: failed.append(f"{request.url} ({request.failure})"))
+    page.on("response", lambda response: response.status >= 400
+            and failed.append(f"{response.url} (HTTP {response.status})"))
+    page.on("console", lambda message: message.type == "error"
+            and console_errors.append(f"{message.text} at {message.location.get('url')}"))
+    page.on("pageerror", lambda error: console_errors.append(f"uncaught {error}"))
+    try:
+        page.goto(f"{site_url}/{path}", wait_until="networkidle")
+        page.evaluate("async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }")
+        _wait_for_widgets(page)
+        page.wait_for_load_state("networkidle")  # fonts the typeset math and widgets asked for
+        seen = page.evaluate(_SEE_PAGE, WIDGET_VIEW)
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate(_RUN_AXE)
+        page.screenshot(path=screenshot_dir / (path.removesuffix(".html").replace("/", "__") + ".png"),
+                        full_page=True)
+    finally:
+        page.close()
+    return PageVisit(path=path, requests=requests, failed_requests=failed,
+                     console_errors=console_errors, axe_violations=violations, **seen)
+
+
+def _wait_for_widgets(page) -> None:
+    """Wait until the widget manager has drawn every saved widget view (it does so on "load")."""
+    try:
+        page.wait_for_function(
+            """(selector) => [...document.querySelectorAll(selector)].every(
+                   view => view.previousElementSibling?.matches(".widget-subarea")
+                           && view.previousElementSibling.querySelector(".jupyter-widgets"))""",
+            arg=WIDGET_VIEW, timeout=20_000,
+        )
+    except Exception:  # the widget test reports what is missing
+        pass
+
+
+_SEE_PAGE = """(widgetView) => {
+    const outside = (node, selector) => !node.parentElement?.closest(selector);
+    const texts = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        if (outside(walker.currentNode, "pre, code, script, style, noscript, textarea, mjx-container"))
+            texts.push(walker.currentNode.textContent);
+    }
+    const fileName = (url) => url.split("/").pop();
+    const unlabelledImages = [...document.querySelectorAll("img")]
+        .filter(img => {
+            const alt = (img.getAttribute("alt") || "").trim();
+            const src = img.getAttribute("src") || "";
+            return !alt || alt === src || alt === fileName(src) || /\\.(png|jpe?g|gif|svg|webp)$/i.test(alt);
+        })
+        .map(img => img.getAttribute("src"));
+    const unlabelledCanvases = [...document.querySelectorAll("canvas")]
+        .filter(canvas => !(canvas.getAttribute("aria-label") || "").trim()
+                          && !canvas.getAttribute("aria-labelledby")
+                          && !canvas.textContent.trim())
+        .map(canvas => canvas.outerHTML.slice(0, 200));
+    const math = [...document.querySelectorAll(".math")];
+    const views = [...document.querySelectorAll(widgetView)];
+    const headerLinks = {};
+    for (const link of document.querySelectorAll(".article-header-buttons a[href]"))
+        headerLinks[link.textContent.trim()] = link.href;
+    return {
+        prose: texts.join(" "),
+        unlabelled_images: unlabelledImages,
+        unlabelled_canvases: unlabelledCanvases,
+        math_elements: math.length,
+        typeset_math_elements: math.filter(element => element.querySelector("mjx-container")).length,
+        math_errors: [...document.querySelectorAll("mjx-merror")].map(error => error.textContent),
+        saved_widget_views: views.length,
+        rendered_widget_views: views.filter(view => view.previousElementSibling?.matches(".widget-subarea")
+            && view.previousElementSibling.querySelector(".jupyter-widgets")).length,
+        widget_errors: [...document.querySelectorAll(".jupyter-widgets-error-widget")]
+            .map(error => error.textContent.trim().slice(0, 300)),
+        header_links: headerLinks,
+    };
+}"""
+
+_RUN_AXE = """async () => {
+    const results = await axe.run(document, {resultTypes: ["violations"]});
+    return results.violations.map(violation => ({
+        id: violation.id, impact: violation.impact, help: violation.help,
+        nodes: violation.nodes.map(node => ({target: node.target.join(" "), summary: node.failureSummary})),
+    }));
+}"""
+
+
+def _failures(site: dict[str, PageVisit], items) -> str:
+    """One line per failing item, `page: item`, for an assertion message."""
+    lines = [f"{path}: {item}" for path, visit in site.items() for item in items(visit)]
+    return "\n".join(lines)
+
+
+def _book_config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def _toc_files() -> list[str]:
+    """The documents of _toc.yml, without suffix (e.g. "book/02_autoencoders")."""
+    def walk(node):
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if key in node:
+                    yield node[key]
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+    return list(dict.fromkeys(walk(yaml.safe_load((ROOT / "_toc.yml").read_text()))))
+
+
+def _chapter_notebooks() -> list[str]:
+    return [file for file in _toc_files() if (ROOT / f"{file}.ipynb").exists()]
+
+
+def test_every_document_of_the_toc_is_a_page_of_the_site(site):
+    missing = [file for file in _toc_files() if f"{file}.html" not in site]
+    assert not missing, f"documents of _toc.yml without a page in _build/html: {missing}"
+
+
+def test_pages_load_nothing_from_another_host(site):
+    def external(visit):
+        for url in visit.requests:
+            parts = urlsplit(url)
+            if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname != "127.0.0.1":
+                yield url
+    message = _failures(site, external)
+    assert not message, "requests that left the site:\n" + message
+
+
+def test_every_request_succeeds(site):
+    message = _failures(site, lambda visit: visit.failed_requests)
+    assert not message, "failed requests (favicon included):\n" + message
+
+
+def test_no_console_errors(site):
+    message = _failures(site, lambda visit: visit.console_errors)
+    assert not message, "console errors and uncaught exceptions:\n" + message
+
+
+def test_math_is_typeset(site):
+    assert any(visit.math_elements for visit in site.values()), "no page has math: the intro should"
+    untypeset = _failures(site, lambda visit: [
+        f"{visit.math_elements - visit.typeset_math_elements} of {visit.math_elements} math elements "
+        "not typeset by MathJax"] if visit.typeset_math_elements < visit.math_elements else [])
+    assert not untypeset, untypeset
+    errors = _failures(site, lambda visit: visit.math_errors)
+    assert not errors, "TeX errors MathJax shows in place of the formula:\n" + errors
+
+
+def test_no_raw_tex_left_in_the_text(site):
+    def raw_tex(visit):
+        for match in RAW_TEX.finditer(visit.prose):
+            yield repr(" ".join(visit.prose[max(match.start() - 60, 0):match.end() + 60].split()))
+    message = _failures(site, raw_tex)
+    assert not message, "TeX left as text (not typeset):\n" + message
+
+
+def test_every_figure_has_alt_text(site):
+    images = _failures(site, lambda visit: visit.unlabelled_images)
+    assert not images, (
+        "images without alt text (notebook figures: set the cell's metadata "
+        '{"mystnb": {"image": {"alt": "..."}}}):\n' + images)
+    canvases = _failures(site, lambda visit: visit.unlabelled_canvases)
+    assert not canvases, "canvases without an accessible name (aria-label or fallback text):\n" + canvases
+
+
+def test_no_serious_or_critical_accessibility_violations(site):
+    def serious(visit):
+        for violation in visit.axe_violations:
+            if violation["impact"] in {"serious", "critical"}:
+                for node in violation["nodes"]:
+                    yield (f"[{violation['impact']}] {violation['id']}: {violation['help']} "
+                           f"at {node['target']}\n    {node['summary']}")
+    message = _failures(site, serious)
+    assert not message, "axe-core violations:\n" + message
+
+
+def test_saved_widgets_render(site):
+    pages_with_widgets = [visit for visit in site.values() if visit.saved_widget_views]
+    if not pages_with_widgets:
+        pytest.skip("no page has saved ipywidgets state")
+    unrendered = [f"{visit.path}: {visit.rendered_widget_views} of {visit.saved_widget_views} widget views rendered"
+                  for visit in pages_with_widgets if visit.rendered_widget_views < visit.saved_widget_views]
+    assert not unrendered, "\n".join(unrendered)
+    errors = _failures(site, lambda visit: visit.widget_errors)
+    assert not errors, "widgets the manager could not load:\n" + errors
+
+
+@pytest.mark.parametrize("notebook", _chapter_notebooks())
+def test_launch_and_download_buttons_open_the_chapters_notebook(site, site_url, notebook):
+    config = _book_config()
+    repository, launch = config["repository"], config["launch_buttons"]
+    org, repo = urlsplit(repository["url"]).path.strip("/").removesuffix(".git").split("/")
+    branch = repository.get("branch", "main")
+    path_in_repo = posixpath.normpath(posixpath.join(repository.get("path_to_book") or ".", f"{notebook}.ipynb"))
+    lab = LAB_PATHS[launch.get("notebook_interface", "classic")]
+    links = site[f"{notebook}.html"].header_links
+
+    assert links.get("Binder") == (
+        f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org}/{repo}/{branch}?urlpath={lab}/{path_in_repo}")
+    assert links.get("Colab") == (
+        f"{launch['colab_url'].rstrip('/')}/github/{org}/{repo}/blob/{branch}/{path_in_repo}")
+    download = links.get(".ipynb")
+    assert download == f"{site_url}/_sources/{notebook}.ipynb"
+    with urllib.request.urlopen(download) as response:
+        assert json.loads(response.read()) == json.loads((ROOT / f"{notebook}.ipynb").read_text())
