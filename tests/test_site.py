@@ -56,7 +56,7 @@ def html_pages(build_dir: Path) -> list[str]:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site(built_book, site_url, browser, screenshot_dir) -> dict[str, PageVisit]:
     assert AXE.exists(), f"{AXE} is missing: run `npm ci` (or `make test`)"
     return {path: _visit(browser, site_url, path, screenshot_dir) for path in html_pages(built_book)}
@@ -252,7 +252,7 @@ def test_saved_widgets_render(site):
                   for visit in pages_with_widgets if visit.rendered_widget_views < visit.saved_widget_views]
     assert not unrendered, "\n".join(unrendered)
     errors = _failures(site, lambda visit: visit.widget_errors)
-    assert not errors, "widgets the manager could not load:\n" + errors
+    assert not errors, "widgets the manager could not create (the console errors say why):\n" + errors
 
 
 @pytest.mark.parametrize("notebook", _chapter_notebooks())
