@@ -5,6 +5,11 @@ Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model 
 (:mod:`.widgets` in a kernel, :mod:`.web_explorer` in the static book), so that the chapters show ideas.
 """
 
+import os
+
+# Keep TensorFlow's start-up log lines (CPU features, XLA) off the chapters' pages.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 from .book import glue
 from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist
 from .diagrams import draw_autoencoder

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from .data import cache_dir, load_mnist
 from .models import build_autoencoder, split_autoencoder
 
-CACHE_FORMAT = 1  # bump when what is saved changes
+CACHE_FORMAT = 2  # bump when what is saved, or how a recipe trains, changes
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,13 @@ class Recipe:
 
 # The original recipe of the course: linear output, Adam 1e-3, batch 50, 10 epochs.
 REFERENCE_RECIPE = Recipe()
-# What the chapters train: as accurate as the reference in under half its time
-# (a sigmoid keeps pixels in [0, 1]; a larger, decaying step size needs fewer epochs;
-# XLA and several steps per call cut the per-step overhead). See benchmarks/training.py.
+# What the chapters train: as accurate as the reference in about half its time (a sigmoid keeps
+# pixels in [0, 1]; a larger, decaying step size needs fewer epochs; several steps per call cut
+# the per-step overhead). XLA (jit_compile) is a little faster still, but compiling costs about
+# 150 MB more at peak, which a 1 GB Binder cannot spare. See benchmarks/training.py and memory.py.
 DEFAULT_RECIPE = Recipe(
     output_activation="sigmoid", learning_rate=3e-3, cosine_decay=True,
-    batch_size=50, epochs=7, jit_compile=True, steps_per_execution=32,
+    batch_size=50, epochs=7, jit_compile=False, steps_per_execution=32,
 )
 
 
@@ -88,10 +90,25 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         jit_compile=recipe.jit_compile, steps_per_execution=recipe.steps_per_execution,
     )
     history = autoencoder.fit(
-        x_train, x_train, batch_size=recipe.batch_size, epochs=recipe.epochs,
-        validation_data=None if x_val is None else (x_val, x_val), verbose=verbose,
+        _image_pairs(x_train, recipe.batch_size, shuffle_seed=recipe.seed), epochs=recipe.epochs,
+        shuffle=False,  # the dataset shuffles itself, reproducibly
+        validation_data=None if x_val is None else _image_pairs(x_val, 1024), verbose=verbose,
     )
     return TrainedAutoencoder(encoder, decoder, autoencoder, history.history, recipe)
+
+
+def _image_pairs(images, batch_size, shuffle_seed=None) -> tf.data.Dataset:
+    """Batches of ``(image, image)``: the input is its own target.
+
+    Both come from one copy of the images in TensorFlow; passing ``x, x`` to ``fit`` would
+    convert the array twice (about 60 MB more for the training digits).
+    """
+    tensor = tf.constant(images)
+    indices = tf.data.Dataset.range(len(images))
+    if shuffle_seed is not None:
+        indices = indices.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
+    batches = indices.batch(batch_size).map(lambda batch: (tf.gather(tensor, batch),) * 2)
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 def reconstruction_mse(autoencoder, x, batch_size=1024) -> float:
