@@ -43,3 +43,8 @@ def test_citations_resolve_to_the_references_page(built_book):
     assert "Reducing the dimensionality of data with neural networks" in references
     chapter = (built_book / "book/02_autoencoders.html").read_text()
     assert 'href="references.html#id' in chapter or "references.html#" in chapter
+
+
+def test_the_intro_quotes_the_configured_repository(built_book):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert url in page_text((built_book / "book/intro.html").read_text())
