@@ -3,6 +3,7 @@
 Run: .venv/bin/python benchmarks/memory.py [book/03_training.ipynb ...]
 Binder gives a user about 1 GB; every chapter should peak at <= 1 GB (aim: 0.9 GB).
 The peak is the kernel process's high-water mark (VmHWM, Linux), read after the last cell.
+Each chapter's line also gives the time from starting its fresh kernel to its first figure.
 
 Then the latent explorer's leak check: in a fresh kernel, build ``latent_explorer`` on the trained
 decoder, move its sliders 1,000 times, and report how much the kernel's resident memory (VmRSS)
@@ -30,17 +31,21 @@ def _status_mb(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} for process {pid}")
 
 
-def run_chapter(path: Path) -> tuple[float, float]:
-    """Execute ``path`` in a fresh kernel; return (peak resident MB, seconds)."""
+def run_chapter(path: Path) -> tuple[float, float, float]:
+    """Execute ``path`` in a fresh kernel; return (peak resident MB, seconds, seconds to first figure)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
+    first_figure = float("nan")
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
+            if first_figure != first_figure and any(
+                    "image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
+                first_figure = time.perf_counter() - start
         peak = peak_rss_mb(client.km.provisioner.process.pid)
-    return peak, time.perf_counter() - start
+    return peak, time.perf_counter() - start, first_figure
 
 
 EXPLORER_SETUP = """
@@ -85,9 +90,10 @@ def main(paths):
     chapters = [Path(p) for p in paths] or sorted((ROOT / "book").glob("*.ipynb"))
     peaks = []
     for chapter in chapters:
-        peak, seconds = run_chapter(chapter)
+        peak, seconds, first_figure = run_chapter(chapter)
         peaks.append(peak)
-        print(f"{chapter.name:32s} peak {peak:7.0f} MB  {seconds:5.1f} s", flush=True)
+        print(f"{chapter.name:32s} peak {peak:7.0f} MB  {seconds:5.1f} s in all, "
+              f"first figure after {first_figure:4.1f} s (kernel start included)", flush=True)
     print(f"explorer_leak_mb={explorer_leak_mb():.1f}")
     print(f"max_chapter_rss_mb={max(peaks):.0f}")
 
