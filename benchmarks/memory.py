@@ -31,17 +31,17 @@ def _status_mb(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} for process {pid}")
 
 
-def run_chapter(path: Path) -> tuple[float, float, float]:
+def run_chapter(path: Path) -> tuple[float, float, float | None]:
     """Execute ``path`` in a fresh kernel; return (peak resident MB, seconds, seconds to first figure)."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    first_figure = float("nan")
+    first_figure = None
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
             client.execute_cell(cell, index)
-            if first_figure != first_figure and any(
+            if first_figure is None and any(
                     "image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
                 first_figure = time.perf_counter() - start
         peak = peak_rss_mb(client.km.provisioner.process.pid)
@@ -92,8 +92,9 @@ def main(paths):
     for chapter in chapters:
         peak, seconds, first_figure = run_chapter(chapter)
         peaks.append(peak)
-        print(f"{chapter.name:32s} peak {peak:7.0f} MB  {seconds:5.1f} s in all, "
-              f"first figure after {first_figure:4.1f} s (kernel start included)", flush=True)
+        figure_note = "no figure" if first_figure is None else f"first figure after {first_figure:4.1f} s"
+        print(f"{chapter.name:32s} peak {peak:7.0f} MB  {seconds:5.1f} s in all, {figure_note} "
+              f"(kernel start included)", flush=True)
     print(f"explorer_leak_mb={explorer_leak_mb():.1f}")
     print(f"max_chapter_rss_mb={max(peaks):.0f}")
 
