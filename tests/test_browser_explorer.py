@@ -140,3 +140,111 @@ def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter
     assert errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     assert_no_serious_accessibility_violations(page)
+
+
+# JupyterLab settings for a test run: render every cell (no windowing, so all prompts are in the
+# page) and do not ask about news.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+}
+PROMPTS = """() => Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"), (p) => p.textContent.trim())"""
+ALL_CELLS_RUN = f"""() => {{
+  const prompts = ({PROMPTS})();
+  return prompts.length > 0 && prompts.every((text) => /^\\[\\d+\\]:$/.test(text));
+}}"""
+
+
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 serving a copy of chapter 4 (so autosave never writes outputs into book/)."""
+    home = tmp_path_factory.mktemp("jupyter-lab")
+    root = home / "root"
+    root.mkdir()
+    shutil.copy(CHAPTER, root / CHAPTER.name)
+    for name, values in LAB_SETTINGS.items():
+        settings = home / "settings" / name
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text(json.dumps(values))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = secrets.token_hex(16)
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
+         "--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
+         f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=root,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}")
+                time.sleep(0.5)
+        yield f"{url}/lab/tree/{CHAPTER.name}?token={token}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def run_all_cells(page, screenshot_dir, timeout_seconds=300):
+    """Run > Run All Cells, and wait until every code cell has run.
+
+    Right after the notebook opens, JupyterLab sometimes asks for the kernel instead, or drops
+    the request while the kernel connects: then accept its kernel choice and run all again.
+    """
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        asked_at = time.monotonic()
+        while not page.evaluate(ALL_CELLS_RUN):
+            kernel_dialog = page.locator(".jp-Dialog:has-text('Select Kernel') .jp-mod-accept")
+            if kernel_dialog.count():
+                kernel_dialog.click()
+                break
+            if time.monotonic() - asked_at > 15 and "[*]:" not in page.evaluate(PROMPTS):
+                break  # nothing is queued or running, yet not every cell ran
+            if time.monotonic() > deadline:
+                page.screenshot(path=screenshot_dir / "latent_explorer_jupyterlab_stuck.png")
+                pytest.fail(f"chapter 4 did not finish running in JupyterLab; prompts {page.evaluate(PROMPTS)}")
+            page.wait_for_timeout(500)
+        else:
+            return
+
+
+def test_kernel_explorer_in_jupyterlab_updates_the_image(page, jupyter_lab, screenshot_dir):
+    page.set_default_timeout(60_000)
+    page.goto(jupyter_lab)
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")  # the kernel is up
+    run_all_cells(page, screenshot_dir)
+
+    explorer = page.locator(".latent-explorer-widget")
+    explorer.scroll_into_view_if_needed()
+    digit = explorer.locator("img.widget-image").first
+    before = digit.get_attribute("src")
+    handle = explorer.locator(".noUi-handle").first
+    value_before = handle.get_attribute("aria-valuenow")
+    handle.focus()
+    for _ in range(10):
+        handle.press("ArrowRight")
+    page.wait_for_function("([image, old]) => image.getAttribute('src') !== old", arg=[digit.element_handle(), before])
+    assert handle.get_attribute("aria-valuenow") != value_before
+    page.wait_for_timeout(500)  # let the new image paint before the screenshot
+    explorer.screenshot(path=screenshot_dir / "latent_explorer_jupyterlab.png")
+
+    # The static explorer's script ran in JupyterLab too (outputs produced in the session are trusted).
+    assert page.locator(".latent-explorer[data-ready]").count() == 1
