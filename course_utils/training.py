@@ -124,11 +124,24 @@ def model_cache_dir() -> Path:
     return cache_dir() / "models"
 
 
+def _cache_paths(recipe: Recipe) -> tuple[Path, Path]:
+    model_path = model_cache_dir() / f"autoencoder-{recipe.cache_key()}.keras"
+    return model_path, model_path.with_suffix(".history.json")
+
+
+def save_to_cache(trained: TrainedAutoencoder) -> Path:
+    """Keep ``trained`` in the model cache, where ``trained_autoencoder(trained.recipe)`` finds it."""
+    model_path, history_path = _cache_paths(trained.recipe)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    # The history is written first and the model last: the model's presence marks a complete entry.
+    _write_atomically(history_path, lambda path: Path(path).write_text(json.dumps(trained.history)))
+    _write_atomically(model_path, trained.autoencoder.save)
+    return model_path
+
+
 def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> TrainedAutoencoder:
     """The autoencoder trained by ``recipe``: loaded from the cache, or trained and cached."""
-    directory = model_cache_dir()
-    model_path = directory / f"autoencoder-{recipe.cache_key()}.keras"
-    history_path = model_path.with_suffix(".history.json")
+    model_path, history_path = _cache_paths(recipe)
     if model_path.is_file() and history_path.is_file():
         autoencoder = keras.saving.load_model(model_path, safe_mode=True)
         encoder, decoder = split_autoencoder(autoencoder)
@@ -137,10 +150,7 @@ def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> Trai
 
     (x_train, _), (x_test, _) = load_mnist(recipe.digits)
     trained = train(recipe, x_train, x_val=x_test, verbose=verbose)
-    directory.mkdir(parents=True, exist_ok=True)
-    # The history is written first and the model last: the model's presence marks a complete entry.
-    _write_atomically(history_path, lambda path: Path(path).write_text(json.dumps(trained.history)))
-    _write_atomically(model_path, trained.autoencoder.save)
+    save_to_cache(trained)
     return trained
 
 
@@ -155,10 +165,3 @@ def _write_atomically(target: Path, write) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
 
-
-if __name__ == "__main__":
-    # `python -m course_utils.training`: fill the model cache ahead of time (Binder's postBuild).
-    model = trained_autoencoder(verbose=2)
-    (_, _), (x_test, _) = load_mnist(model.recipe.digits)
-    print(f"default recipe: test MSE {reconstruction_mse(model.autoencoder, x_test):.4f}, "
-          f"cached in {model_cache_dir()}")

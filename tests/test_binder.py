@@ -32,8 +32,7 @@ def test_binder_installs_the_pinned_requirements_then_course_utils_then_fetches_
     package = lines.index("RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir .")
     post_build = lines.index("RUN ./postBuild")
     assert requirements < package < post_build
-    assert "python -m course_utils.data" in (ROOT / "postBuild").read_text()
-    assert "python -m course_utils.training" in (ROOT / "postBuild").read_text()
+    assert "python -m course_utils model" in (ROOT / "postBuild").read_text()
     assert os.access(ROOT / "postBuild", os.X_OK)
 
 

@@ -89,7 +89,7 @@ def test_damaged_cache_file_is_never_used(isolated_cache, damage):
         load_mnist(digits=(1, 5, 6))
     message = str(error.value)
     assert "t10k-labels-idx1-ubyte" in message and "train-images" not in message.split("\n")[0]
-    assert "python -m course_utils.data" in message and str(cache) in message
+    assert "python -m course_utils data" in message and str(cache) in message
     assert calls and all(names == ["t10k-labels-idx1-ubyte"] for names in calls)
 
 
