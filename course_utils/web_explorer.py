@@ -41,7 +41,7 @@ from .widgets import IMAGE_SIDE, check_explorer_inputs, latent_scatter_figure
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
 FLOAT16_TOLERANCE = 0.002  # max abs pixel error accepted from rounding the weights to float16
 DIGIT_SIDE_PX = 168
-SCATTER_DPI = 200  # drawn at twice its CSS size: sharp on high-density screens
+SCATTER_DPI = 200  # drawn at twice its CSS size (100 px per inch): sharp on high-density screens
 
 
 def dense_layers(decoder) -> list[tuple[np.ndarray, np.ndarray, str]]:
@@ -134,7 +134,7 @@ class StaticLatentExplorer:
         alt = ("Scatter of the test digits' codes, z1 across and z2 up, coloured by digit; "
                "a ring marks the chosen z.")
         markup = f"""
-  <figure class="latent-explorer-scatter-figure">
+  <figure class="latent-explorer-scatter-figure" style="max-width: {width // 2}px">
     <div class="latent-explorer-scatter-frame">
       <img class="latent-explorer-scatter" src="data:image/png;base64,{source}" alt="{html.escape(alt)}"
            width="{width // 2}" height="{height // 2}">
@@ -197,18 +197,19 @@ def static_latent_explorer(decoder, latents=None, labels=None, ranges=None) -> S
 
 
 _CSS = """
-.latent-explorer { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; margin: 1rem 0; }
+.latent-explorer { display: flex; flex-wrap: wrap; gap: 1rem; align-items: flex-start; margin: 1rem 0; }
 .latent-explorer figure { margin: 0; text-align: center; }
 .latent-explorer figcaption { font-size: 0.9em; }
 .latent-explorer-controls { display: flex; flex-direction: column; align-items: center; gap: 0.3rem; }
 .latent-explorer-digit { width: 168px; height: 168px; image-rendering: pixelated; border: 1px solid #767676; }
 .latent-explorer-row { display: flex; align-items: center; gap: 0.5rem; }
-.latent-explorer-row input { width: 14rem; }
-.latent-explorer-row output { min-width: 3.5rem; text-align: right; font-variant-numeric: tabular-nums; }
+.latent-explorer-row input { width: 11rem; }
+.latent-explorer-row output { min-width: 3rem; text-align: right; font-variant-numeric: tabular-nums; }
 .latent-explorer-z { margin: 0.2rem 0; font-variant-numeric: tabular-nums; }
 .latent-explorer[data-ready] .latent-explorer-status { display: none; }
-.latent-explorer-scatter-frame { position: relative; display: inline-block; max-width: 100%; }
-.latent-explorer-scatter { display: block; max-width: 100%; height: auto; background: white; }
+.latent-explorer-scatter-figure { flex: 1 1 300px; }
+.latent-explorer-scatter-frame { position: relative; }
+.latent-explorer-scatter { display: block; width: 100%; height: auto; background: white; }
 .latent-explorer-overlay { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
 """
 

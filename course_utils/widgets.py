@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patheffects import withStroke
 from PIL import Image
+from traitlets import Unicode
 
 from .plots import digit_color
 
@@ -32,7 +33,7 @@ IMAGE_SIDE = 28
 DIGIT_SCALE = 6  # the 28×28 digit is shown at 168×168 screen pixels
 SLIDER_STEPS = 200  # positions per slider
 SCATTER_POINTS = 3000  # at most this many latents are drawn on the scatter
-SCATTER_SIZE = (4.4, 4.0)  # inches; 440×400 pixels at 100 dpi
+SCATTER_SIZE = (4.0, 3.6)  # inches; 400×360 pixels at 100 dpi
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,16 @@ class _MarkedScatter:
         return buffer.getvalue()
 
 
+class _DescribedImage(widgets.Image):
+    """An Image widget whose ``tooltip`` becomes the ``<img>`` title, its text alternative.
+
+    The widget front ends set that title only on widgets with an empty ``description``, a trait
+    Image lacks (a tooltip alone makes its view fail to render), so this adds the trait.
+    """
+
+    description = Unicode("").tag(sync=True)
+
+
 def _subscript(number: int) -> str:
     return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
@@ -243,15 +254,21 @@ class LatentExplorer(widgets.HBox):
             widgets.FloatSlider(
                 value=float(inputs.start[index]), min=float(lo), max=float(hi), step=float(step),
                 description=f"z{_subscript(index + 1)}", readout_format=".2f", continuous_update=True,
-                layout=widgets.Layout(width="320px"),
+                layout=widgets.Layout(width="280px"),
             )
             for index, ((lo, hi), step) in enumerate(zip(inputs.ranges, inputs.steps))
         ]
         side = IMAGE_SIDE * DIGIT_SCALE
-        self.digit_image = widgets.Image(format="png", layout=widgets.Layout(width=f"{side}px", height=f"{side}px"))
+        self.digit_image = _DescribedImage(
+            format="png", layout=widgets.Layout(width=f"{side}px", height=f"{side}px"),
+            tooltip="The decoded image g(z) for the z chosen with the sliders",
+        )
         scatter = latent_scatter_figure(inputs)
         self._scatter = None if scatter is None else _MarkedScatter(*scatter, self.z)
-        self.scatter_image = None if scatter is None else widgets.Image(format="png")
+        self.scatter_image = None if scatter is None else _DescribedImage(
+            format="png", tooltip="The test digits' codes, z1 across and z2 up, coloured by digit; "
+                                  "a ring marks the chosen z",
+        )
         self._show()
         for slider in self.sliders:
             slider.observe(self._show, names="value")
@@ -260,7 +277,8 @@ class LatentExplorer(widgets.HBox):
             [widgets.HTML("<b>decoded image g(z)</b>"), self.digit_image, *self.sliders],
             layout=widgets.Layout(align_items="center"),
         )
-        super().__init__([left] if self.scatter_image is None else [left, self.scatter_image])
+        super().__init__([left] if self.scatter_image is None else [left, self.scatter_image],
+                         layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.add_class("latent-explorer-widget")
 
     @property

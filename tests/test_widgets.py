@@ -59,6 +59,7 @@ def test_a_slider_move_updates_the_same_widgets_in_place(decoder, latents):
     before_digit, before_scatter = digit.value, scatter.value
     explorer.sliders[0].value = explorer.sliders[0].max
     assert explorer.children == children
+    assert digit.tooltip and scatter.tooltip  # their text alternatives (the images' title)
     assert explorer.digit_image is digit and explorer.scatter_image is scatter
     assert digit.value != before_digit
     assert scatter.value != before_scatter
