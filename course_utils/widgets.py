@@ -254,7 +254,7 @@ class LatentExplorer(widgets.HBox):
             widgets.FloatSlider(
                 value=float(inputs.start[index]), min=float(lo), max=float(hi), step=float(step),
                 description=f"z{_subscript(index + 1)}", readout_format=".2f", continuous_update=True,
-                layout=widgets.Layout(width="280px"),
+                layout=widgets.Layout(width="290px"), style={"description_width": "2em"},
             )
             for index, ((lo, hi), step) in enumerate(zip(inputs.ranges, inputs.steps))
         ]
