@@ -138,6 +138,7 @@ class StaticLatentExplorer:
     <div class="latent-explorer-scatter-frame">
       <img class="latent-explorer-scatter" src="data:image/png;base64,{source}" alt="{html.escape(alt)}"
            width="{width // 2}" height="{height // 2}">
+      <!-- The marker of the kernel explorer at SCATTER_DPI: 14 pt across, a 2.5 pt ring, a 5 pt halo. -->
       <svg class="latent-explorer-overlay" viewBox="0 0 {width} {height}" aria-hidden="true">
         <g class="latent-explorer-marker">
           <circle r="19" fill="none" stroke="white" stroke-width="14"/>
