@@ -6,13 +6,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_PACKAGES := node_modules/.installed
+# The book's execution cache knows the notebooks' code, not course_utils': when course_utils
+# changes, forget the cache and Sphinx's record of what is up to date, so every chapter runs again.
+EXECUTION_STAMP := _build/.course_utils-stamp
 
 .PHONY: book test setup data site-packages browser benchmarks clean
 
-book: data site-packages
+book: data site-packages $(EXECUTION_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
-test: data site-packages browser
+test: data site-packages browser $(EXECUTION_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests book
 
 setup: $(INSTALLED)
@@ -24,6 +27,10 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 data: $(INSTALLED)
 	$(BIN)/python -m course_utils data
+
+$(EXECUTION_STAMP): $(wildcard course_utils/*.py)
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
 
 # MathJax, require.js, the widget manager (served by the book itself) and axe-core, from the lock file.
 site-packages: $(NODE_PACKAGES)
