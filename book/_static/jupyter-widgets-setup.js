@@ -24,7 +24,8 @@
   });
 
   // ipywidgets gives a slider's handle (role="slider") no accessible name: name it after the
-  // slider's visible description. And a widget without a tooltip shows the tooltip "null".
+  // slider's visible description. A widget without a tooltip shows the tooltip "null". And an
+  // Image widget can carry its description only as a title: make that its alt text too.
   var labelCount = 0;
   function repairWidgetLabels() {
     document.querySelectorAll(".jupyter-widgets [title='null']").forEach(function (element) {
@@ -38,5 +39,8 @@
           handle.setAttribute("aria-labelledby", label.id);
         }
       });
+    document.querySelectorAll(".jupyter-widgets img[title]:not([alt])").forEach(function (image) {
+      image.setAttribute("alt", image.getAttribute("title"));
+    });
   }
 })();
