@@ -1,8 +1,10 @@
 """course_utils: the plumbing behind 'Autoencoders, a course'.
 
 Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model cache
-(:mod:`.training`) and figures and diagrams (:mod:`.plots`, :mod:`.diagrams`), and the latent explorer
-(:mod:`.widgets` in a kernel, :mod:`.web_explorer` in the static book), so that the chapters show ideas.
+(:mod:`.training`), figures and diagrams (:mod:`.plots`, :mod:`.diagrams`), numbers quoted in the
+prose (:mod:`.book`) and the latent explorer (:mod:`.widgets` in a kernel, :mod:`.web_explorer` on
+the static website), so that the chapters show ideas. ``python -m course_utils data|model``
+prepares a machine ahead of time.
 """
 
 import os
@@ -36,9 +38,10 @@ from .web_explorer import StaticLatentExplorer, static_latent_explorer
 from .widgets import LatentExplorer, latent_explorer
 
 __all__ = [
-    "DEFAULT_RECIPE", "REFERENCE_RECIPE", "MnistUnavailableError", "Recipe", "TrainedAutoencoder", "architecture_table",
-    "build_autoencoder", "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "load_mnist", "plot_latent_scatter",
-    "plot_loss_curve", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
-    "split_autoencoder", "reconstruction_mse", "save_to_cache", "train", "trained_autoencoder",
-    "LatentExplorer", "StaticLatentExplorer", "latent_explorer", "static_latent_explorer",
+    "DEFAULT_RECIPE", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
+    "StaticLatentExplorer", "TrainedAutoencoder", "architecture_table", "build_autoencoder",
+    "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "latent_explorer", "load_mnist",
+    "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse", "save_to_cache", "show_digit",
+    "show_digits", "show_manifold", "show_reconstructions", "split_autoencoder",
+    "static_latent_explorer", "train", "trained_autoencoder",
 ]

@@ -180,4 +180,3 @@ def load_mnist(digits=None, flatten=True):
         x = images.astype(np.float32) / np.float32(255.0)
         splits.append((x if flatten else x.reshape(-1, 28, 28), labels.copy()))
     return tuple(splits)
-

@@ -55,10 +55,11 @@ class Recipe:
 
 # The original recipe of the course: linear output, Adam 1e-3, batch 50, 10 epochs.
 REFERENCE_RECIPE = Recipe()
-# What the chapters train: as accurate as the reference in about half its time (a sigmoid keeps
-# pixels in [0, 1]; a larger, decaying step size needs fewer epochs; several steps per call cut
-# the per-step overhead). XLA (jit_compile) is a little faster still, but compiling costs about
-# 150 MB more at peak, which a 1 GB Binder cannot spare. See benchmarks/training.py and memory.py.
+# What the chapters train: more accurate than the reference in about two thirds of its time (a
+# sigmoid keeps pixels in [0, 1]; a larger, decaying step size needs fewer epochs; several steps
+# per call cut the per-step overhead). XLA (jit_compile) brings it to about half, but compiling
+# costs about 150 MB more at peak, which a 1 GB Binder cannot spare. See benchmarks/training.py
+# and benchmarks/memory.py.
 DEFAULT_RECIPE = Recipe(
     output_activation="sigmoid", learning_rate=3e-3, cosine_decay=True,
     batch_size=50, epochs=7, jit_compile=False, steps_per_execution=32,
@@ -164,4 +165,3 @@ def _write_atomically(target: Path, write) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
