@@ -69,20 +69,24 @@ def show_reconstructions(originals, *reconstructions, labels=None, row_titles=No
     return fig
 
 
-def plot_latent_scatter(codes, labels, ax=None, point_size=4, alpha=0.5):
-    """2-D codes coloured by digit, with a legend; returns the axes."""
+def plot_latent_scatter(codes, labels=None, ax=None, point_size=4, alpha=0.5, legend_fontsize=None):
+    """2-D codes coloured by digit (grey without ``labels``), with a legend; returns the axes."""
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"plot_latent_scatter needs codes of shape (n, 2); got {codes.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5))
-    for digit in np.unique(labels):
-        chosen = labels == digit
-        ax.scatter(codes[chosen, 0], codes[chosen, 1], s=point_size, alpha=alpha,
-                   color=digit_color(digit), label=f"digit {digit}", rasterized=True)
+    if labels is None:
+        ax.scatter(codes[:, 0], codes[:, 1], s=point_size, alpha=alpha, color="tab:gray",
+                   label="test digits", rasterized=True)
+    else:
+        for digit in np.unique(labels):
+            chosen = labels == digit
+            ax.scatter(codes[chosen, 0], codes[chosen, 1], s=point_size, alpha=alpha,
+                       color=digit_color(digit), label=f"digit {digit}", rasterized=True)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
-    ax.legend(markerscale=4, loc="best")
+    ax.legend(markerscale=4, loc="best", fontsize=legend_fontsize)
     ax.grid(alpha=0.3)
     return ax
 

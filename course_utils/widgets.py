@@ -27,7 +27,7 @@ from matplotlib.patheffects import withStroke
 from PIL import Image
 from traitlets import Unicode
 
-from .plots import digit_color
+from .plots import plot_latent_scatter
 
 IMAGE_SIDE = 28
 DIGIT_SCALE = 6  # the 28×28 digit is shown at 168×168 screen pixels
@@ -151,21 +151,11 @@ def latent_scatter_figure(inputs: ExplorerInputs, dpi=100):
     figure = Figure(figsize=SCATTER_SIZE, dpi=dpi, facecolor="white")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    if labels is None:
-        axes.scatter(codes[:, 0], codes[:, 1], s=4, alpha=0.5, color="tab:gray", label="test digits")
-    else:
-        for digit in np.unique(labels):
-            chosen = labels == digit
-            axes.scatter(codes[chosen, 0], codes[chosen, 1], s=4, alpha=0.5,
-                         color=digit_color(digit), label=f"digit {digit}")
+    plot_latent_scatter(codes, labels, ax=axes, legend_fontsize=8)
     margins = 0.03 * (inputs.ranges[:2, 1] - inputs.ranges[:2, 0])
     axes.set_xlim(inputs.ranges[0, 0] - margins[0], inputs.ranges[0, 1] + margins[0])
     axes.set_ylim(inputs.ranges[1, 0] - margins[1], inputs.ranges[1, 1] + margins[1])
-    axes.set_xlabel("$z_1$")
-    axes.set_ylabel("$z_2$")
     axes.set_title("z among the test digits' codes", fontsize=10)
-    axes.legend(markerscale=4, loc="best", fontsize=8)
-    axes.grid(alpha=0.3)
     figure.tight_layout()
     return figure, axes
 

@@ -73,3 +73,12 @@ def test_manifold_puts_each_decoded_tile_at_its_latent_point():
     left, right, bottom, top = ax.images[0].get_extent()
     assert np.allclose([left, right, bottom, top], [-0.05, 0.45, 0.0, 1.0])
     assert ax.get_xlabel() == "$z_1$" and ax.get_ylabel() == "$z_2$"
+
+
+def test_latent_scatter_without_labels_is_one_grey_group():
+    ax = plot_latent_scatter(np.zeros((12, 2)), legend_fontsize=8)
+    (collection,) = ax.collections
+    assert len(collection.get_offsets()) == 12
+    legend_texts = ax.get_legend().get_texts()
+    assert [text.get_text() for text in legend_texts] == ["test digits"]
+    assert legend_texts[0].get_fontsize() == 8
