@@ -40,6 +40,46 @@ def test_same_seed_same_losses_other_seed_other_losses(small_data):
     assert first != other
 
 
+def test_warmup_rises_from_zero_to_the_learning_rate_then_decays_to_zero():
+    recipe = Recipe(learning_rate=6e-3, cosine_decay=True, warmup_fraction=0.1)
+    schedule = training._learning_rate(recipe, steps=100)
+    rates = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert rates == pytest.approx([0.0, 3e-3, 6e-3, 3e-3, 0.0], abs=1e-9)
+    assert float(training._learning_rate(Recipe(learning_rate=6e-3, cosine_decay=True), 100)(0)) == pytest.approx(6e-3)
+    assert training._learning_rate(Recipe(learning_rate=6e-3), 100) == 6e-3
+
+
+@pytest.mark.parametrize("recipe, message", [
+    (Recipe(warmup_fraction=0.1), "needs cosine_decay=True"),
+    (Recipe(cosine_decay=True, warmup_fraction=1.0), r"in \[0, 1\), got 1.0"),
+    (Recipe(cosine_decay=True, warmup_fraction=-0.1), r"in \[0, 1\), got -0.1"),
+])
+def test_a_warmup_that_cannot_work_is_refused_before_training(recipe, message, small_data):
+    with pytest.raises(ValueError, match=message):
+        training.train(recipe, small_data[0], verbose=0)
+
+
+def test_fused_adam_updates_the_weights_exactly_as_keras_adam_does():
+    rng = np.random.default_rng(0)
+    start = rng.normal(size=(30, 20)).astype(np.float32)
+    gradients = rng.normal(size=(5, 30, 20)).astype(np.float32)
+    schedule = keras.optimizers.schedules.CosineDecay(3e-3, decay_steps=5)
+    final_weights = []
+    for optimizer in (keras.optimizers.Adam(schedule), training.FusedAdam(schedule)):
+        variable = keras.Variable(start)
+        for gradient in gradients:
+            optimizer.apply_gradients([(gradient, variable)])
+        final_weights.append(np.asarray(variable))
+    keras_weights, fused_weights = final_weights
+    assert np.abs(keras_weights - start).mean() > 1e-3  # the weights moved
+    np.testing.assert_allclose(fused_weights, keras_weights, rtol=1e-5, atol=1e-7)
+
+
+def test_fused_adam_refuses_amsgrad_rather_than_ignoring_it():
+    with pytest.raises(ValueError, match="amsgrad=True"):
+        training.FusedAdam(amsgrad=True)
+
+
 def test_reconstruction_mse_is_the_mean_squared_pixel_error():
     class Halve:
         def __call__(self, x, training=False):
@@ -71,7 +111,7 @@ def test_cache_key_covers_the_whole_recipe():
 
 def test_trained_model_cache_saves_then_loads_identically(tmp_path, monkeypatch):
     monkeypatch.setattr(training, "model_cache_dir", lambda: tmp_path)
-    recipe = dataclasses.replace(SMALL, epochs=1)
+    recipe = dataclasses.replace(SMALL, epochs=1, fused_adam=True)  # its optimiser reloads too
     calls = []
     real_train = training.train
     monkeypatch.setattr(training, "train", lambda *a, **k: calls.append(1) or real_train(*a, **k))
