@@ -1,9 +1,12 @@
 """Train the reference recipe and the course's default recipe side by side; print time and test MSE.
 
-Run: .venv/bin/python benchmarks/training.py   (or `make benchmarks`)
+Run: .venv/bin/python benchmarks/training.py [--repeats N]   (or `make benchmarks`)
 Goal: the default reaches a test MSE no worse than the reference's in at most half its wall time.
+Each recipe is trained N times (default 2), the two recipes taking turns, and its fastest run
+counts: on a shared machine the slow runs measure the neighbours, not the recipe.
 """
 
+import argparse
 import os
 import time
 
@@ -20,13 +23,22 @@ def measure(recipe, x_train, x_test):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="training runs per recipe (default 2)")
+    repeats = parser.parse_args().repeats
+    if repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {repeats}")
     (x_train, _), (x_test, _) = load_mnist(digits=DEFAULT_RECIPE.digits)
-    results = {}
-    for name, recipe in (("seed", REFERENCE_RECIPE), ("default", DEFAULT_RECIPE)):
-        seconds, mse = measure(recipe, x_train, x_test)
-        results[name] = (seconds, mse)
-        print(f"{name:8s} {seconds:6.1f} s  test MSE {mse:.4f}  {recipe}", flush=True)
-    (seed_s, seed_mse), (default_s, default_mse) = results["seed"], results["default"]
+    runs = {"seed": [], "default": []}
+    for _ in range(repeats):
+        for name, recipe in (("seed", REFERENCE_RECIPE), ("default", DEFAULT_RECIPE)):
+            seconds, mse = measure(recipe, x_train, x_test)
+            runs[name].append((seconds, mse))
+            print(f"{name:8s} {seconds:6.1f} s  test MSE {mse:.4f}  {recipe}", flush=True)
+    # The fastest run is the least disturbed one; the repeats' MSEs agree (same seed), else the
+    # worst one counts.
+    seed_s, default_s = (min(s for s, _ in runs[name]) for name in ("seed", "default"))
+    seed_mse, default_mse = (max(mse for _, mse in runs[name]) for name in ("seed", "default"))
     print(f"default/seed time ratio {default_s / seed_s:.2f} (goal <= 0.5); "
           f"MSE {'<=' if default_mse <= seed_mse else '>'} reference")
     print(f"seed_s={seed_s:.1f} seed_mse={seed_mse:.4f} default_s={default_s:.1f} default_mse={default_mse:.4f}")
