@@ -266,10 +266,10 @@ def run_all_cells(page, screenshot_dir, timeout_seconds=300):
 def run_chapter_until_the_explorer_shows(page, screenshot_dir, attempts=3):
     """Run all cells until the kernel explorer shows.
 
-    When the kernel is slow to start, JupyterLab can connect to it twice and leave the widget
-    manager listening on the connection it dropped: every widget of that page then shows "Error
-    displaying widget: model not found" (seen on a loaded 2-core machine). Reloading the page
-    gives the manager a live connection, as it does for a reader.
+    On a loaded 2-core machine JupyterLab sometimes opens a second connection to a slow-starting
+    kernel and cancels the first one's requests; every widget of that page then shows "Error
+    displaying widget: model not found", however often the cells run. Reloading the page (the
+    kernel keeps running) cures it, as it does for a reader.
     """
     digit = page.locator(".latent-explorer-widget img.widget-image").first
     for attempt in range(attempts):
