@@ -7,6 +7,7 @@ import keras
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from course_utils import training
 from course_utils.data import fetch_mnist, load_mnist
@@ -73,6 +74,24 @@ def test_fused_adam_updates_the_weights_exactly_as_keras_adam_does():
     keras_weights, fused_weights = final_weights
     assert np.abs(keras_weights - start).mean() > 1e-3  # the weights moved
     np.testing.assert_allclose(fused_weights, keras_weights, rtol=1e-5, atol=1e-7)
+
+
+def test_fused_adam_updates_each_weight_with_the_one_fused_kernel():
+    def update_ops(optimizer):
+        variable = keras.Variable(np.zeros((3, 2), np.float32))
+        optimizer.build([variable])
+
+        @tf.function(autograph=False)
+        def step(gradient):
+            optimizer.apply_gradients([(gradient, variable)])
+
+        graph = step.get_concrete_function(tf.TensorSpec((3, 2), tf.float32)).graph
+        return [op.type for op in graph.get_operations() if "Apply" in op.type or "Assign" in op.type]
+
+    assert "ResourceApplyAdam" not in update_ops(keras.optimizers.Adam())
+    fused = update_ops(training.FusedAdam())
+    assert fused.count("ResourceApplyAdam") == 1
+    assert "AssignAddVariableOp" not in fused and "AssignSubVariableOp" not in fused  # no separate m, v, w passes
 
 
 def test_fused_adam_refuses_amsgrad_rather_than_ignoring_it():
