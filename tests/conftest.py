@@ -1,4 +1,4 @@
-"""Shared fixtures: the strictly built book, a loopback server for it, and headless Chromium."""
+"""Shared fixtures: the strictly built book, a loopback server for it, headless Chromium and axe-core."""
 
 import functools
 import http.server
@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = ROOT / "_build"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -79,3 +80,27 @@ def screenshot_dir() -> Path:
     directory = BUILD_DIR / "screenshots"
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+_RUN_AXE = """async (include) => {
+    const context = include
+        ? {include: include.filter((selector) => document.querySelector(selector[0]))} : document;
+    const results = await axe.run(context, {resultTypes: ["violations"]});
+    return results.violations.map((violation) => ({
+        id: violation.id, impact: violation.impact, help: violation.help,
+        nodes: violation.nodes.map((node) => ({target: node.target.join(" "), summary: node.failureSummary})),
+    }));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_violations():
+    """``axe_violations(page, include=None)``: axe-core's violations on the page, or only inside the
+    elements the ``include`` selectors match, as dicts (id, impact, help, nodes)."""
+    assert AXE.exists(), f"{AXE} is missing: run `npm ci` (or `make test`)"
+
+    def run(page, include=None) -> list[dict]:
+        page.add_script_tag(path=str(AXE))
+        return page.evaluate(_RUN_AXE, include)
+
+    return run

@@ -30,7 +30,6 @@ from course_utils import web_explorer
 from course_utils.widgets import check_explorer_inputs, latent_scatter_figure
 
 ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHAPTER = ROOT / "book" / "04_latent_space.ipynb"
 PIXEL_TOLERANCE = 0.01
 
@@ -101,18 +100,13 @@ def assert_marker_at_z(page, root, decoder, codes, labels):
     np.testing.assert_allclose(shown, expected, atol=1.0)
 
 
-def assert_no_serious_accessibility_violations(page, selectors=None):
-    """axe-core on the page (or only on the elements ``selectors`` match) finds nothing serious."""
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("""async (selectors) => (await axe.run(selectors
-          ? {include: selectors.filter((selector) => document.querySelector(selector[0]))} : document))
-        .violations
-        .filter((v) => v.impact === "serious" || v.impact === "critical")
-        .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)""", selectors)
-    assert violations == []
+def serious_violations(violations) -> list[str]:
+    return [f"{v['id']}: {v['help']} ({', '.join(node['target'] for node in v['nodes'])})"
+            for v in violations if v["impact"] in {"serious", "critical"}]
 
 
-def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter_model, screenshot_dir, monkeypatch):
+def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter_model, screenshot_dir, monkeypatch,
+                                                         axe_violations):
     model, codes, labels = chapter_model
     trained = static_latent_explorer(model.decoder, latents=codes, labels=labels)
     _, small_decoder, _ = build_autoencoder(latent_dim=2, hidden=(24,), output_activation="sigmoid")
@@ -144,10 +138,10 @@ def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter
     page.screenshot(path=screenshot_dir / "latent_explorer_standalone.png", full_page=True)
     assert errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
-    assert_no_serious_accessibility_violations(page)
+    assert serious_violations(axe_violations(page)) == []
 
 
-def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapter_model, screenshot_dir):
+def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapter_model, screenshot_dir, axe_violations):
     model, codes, _ = chapter_model
     requests, errors = watch(page)
     page.goto(f"{site_url}/book/04_latent_space.html")
@@ -174,7 +168,7 @@ def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapte
     explorer.screenshot(path=screenshot_dir / "latent_explorer_chapter_4.png")
 
     # Both explorers on the page (the kernel one as its saved snapshot) are accessible.
-    assert_no_serious_accessibility_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])
+    assert serious_violations(axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])) == []
     assert errors == []
     assert all(url.startswith((site_url, "data:", "blob:")) for url in requests), requests
 

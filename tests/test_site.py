@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 # TeX that MathJax should have typeset: $...$ (as MyST's dollarmath reads it), \( \[ \begin{
 RAW_TEX = re.compile(r"(?<![\\$])\$[^\s$](?:[^$\n]*[^\s$\\])?\$|\\\(|\\\[|\\begin\{")
@@ -57,12 +56,12 @@ def html_pages(build_dir: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(built_book, site_url, browser, screenshot_dir) -> dict[str, PageVisit]:
-    assert AXE.exists(), f"{AXE} is missing: run `npm ci` (or `make test`)"
-    return {path: _visit(browser, site_url, path, screenshot_dir) for path in html_pages(built_book)}
+def site(built_book, site_url, browser, screenshot_dir, axe_violations) -> dict[str, PageVisit]:
+    return {path: _visit(browser, site_url, path, screenshot_dir, axe_violations)
+            for path in html_pages(built_book)}
 
 
-def _visit(browser, site_url: str, path: str, screenshot_dir: Path) -> PageVisit:
+def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violations) -> PageVisit:
     page = browser.new_page()
     requests, failed, console_errors = [], [], []
     page.on("request", lambda request: requests.append(request.url))
@@ -78,8 +77,7 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path) -> PageVisit
         _wait_for_widgets(page)
         page.wait_for_load_state("networkidle")  # fonts the typeset math and widgets asked for
         seen = page.evaluate(_SEE_PAGE, WIDGET_VIEW)
-        page.add_script_tag(path=str(AXE))
-        violations = page.evaluate(_RUN_AXE)
+        violations = axe_violations(page)
         page.screenshot(path=screenshot_dir / (path.removesuffix(".html").replace("/", "__") + ".png"),
                         full_page=True)
     finally:
@@ -142,15 +140,6 @@ _SEE_PAGE = """(widgetView) => {
         header_links: headerLinks,
     };
 }"""
-
-_RUN_AXE = """async () => {
-    const results = await axe.run(document, {resultTypes: ["violations"]});
-    return results.violations.map(violation => ({
-        id: violation.id, impact: violation.impact, help: violation.help,
-        nodes: violation.nodes.map(node => ({target: node.target.join(" "), summary: node.failureSummary})),
-    }));
-}"""
-
 
 def _failures(site: dict[str, PageVisit], items) -> str:
     """One line per failing item, `page: item`, for an assertion message."""
