@@ -1,10 +1,10 @@
 """course_utils: the plumbing behind 'Autoencoders, a course'.
 
 Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model cache
-(:mod:`.training`), figures and diagrams (:mod:`.plots`, :mod:`.diagrams`), numbers quoted in the
-prose (:mod:`.book`) and the latent explorer (:mod:`.widgets` in a kernel, :mod:`.web_explorer` on
-the static website), so that the chapters show ideas. ``python -m course_utils data|model``
-prepares a machine ahead of time.
+(:mod:`.training`), the PCA baseline (:mod:`.baselines`), figures and diagrams (:mod:`.plots`,
+:mod:`.diagrams`), numbers quoted in the prose (:mod:`.book`) and the latent explorer
+(:mod:`.widgets` in a kernel, :mod:`.web_explorer` on the static website), so that the chapters
+show ideas. ``python -m course_utils data|model`` prepares a machine ahead of time.
 """
 
 import os
@@ -12,6 +12,7 @@ import os
 # Keep TensorFlow's start-up log lines (CPU features, XLA) off the chapters' pages.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from .baselines import pca_test_mse
 from .book import glue
 from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist
 from .diagrams import draw_autoencoder
@@ -41,7 +42,7 @@ __all__ = [
     "DEFAULT_RECIPE", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
     "StaticLatentExplorer", "TrainedAutoencoder", "architecture_table", "build_autoencoder",
     "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "latent_explorer", "load_mnist",
-    "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse", "save_to_cache", "show_digit",
-    "show_digits", "show_manifold", "show_reconstructions", "split_autoencoder",
-    "static_latent_explorer", "train", "trained_autoencoder",
+    "pca_test_mse", "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse",
+    "save_to_cache", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
+    "split_autoencoder", "static_latent_explorer", "train", "trained_autoencoder",
 ]
