@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .baselines import pca_test_mse
 from .book import glue
-from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist
+from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist, split_validation
 from .diagrams import draw_autoencoder
 from .models import architecture_table, build_autoencoder, split_autoencoder
 from .plots import (
@@ -27,6 +27,7 @@ from .plots import (
 )
 from .training import (
     DEFAULT_RECIPE,
+    FusedAdam,
     REFERENCE_RECIPE,
     Recipe,
     TrainedAutoencoder,
@@ -39,10 +40,10 @@ from .web_explorer import StaticLatentExplorer, static_latent_explorer
 from .widgets import LatentExplorer, latent_explorer
 
 __all__ = [
-    "DEFAULT_RECIPE", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
+    "DEFAULT_RECIPE", "FusedAdam", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
     "StaticLatentExplorer", "TrainedAutoencoder", "architecture_table", "build_autoencoder",
     "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "latent_explorer", "load_mnist",
     "pca_test_mse", "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse",
     "save_to_cache", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
-    "split_autoencoder", "static_latent_explorer", "train", "trained_autoencoder",
+    "split_autoencoder", "split_validation", "static_latent_explorer", "train", "trained_autoencoder",
 ]

@@ -180,3 +180,20 @@ def load_mnist(digits=None, flatten=True):
         x = images.astype(np.float32) / np.float32(255.0)
         splits.append((x if flatten else x.reshape(-1, 28, 28), labels.copy()))
     return tuple(splits)
+
+
+VALIDATION_FRACTION = 0.1
+
+
+def split_validation(x, y, fraction=VALIDATION_FRACTION, seed=0):
+    """Hold out a validation set from training data: ``(x_train, y_train), (x_val, y_val)``.
+
+    The same call as chapter 3 shows on the page, scikit-learn's ``train_test_split`` with
+    the digits' proportions kept (``stratify``), so every chapter and the model cache see one
+    split. Validation chooses (recipes, epochs); the test set only reports.
+    """
+    from sklearn.model_selection import train_test_split
+
+    x_train, x_val, y_train, y_val = train_test_split(
+        x, y, test_size=fraction, stratify=y, random_state=seed)
+    return (x_train, y_train), (x_val, y_val)

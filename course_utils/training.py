@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .data import cache_dir, load_mnist
+from .data import cache_dir, load_mnist, split_validation
 from .models import build_autoencoder, split_autoencoder
 
 CACHE_FORMAT = 2  # bump when what is saved, or how a recipe trains, changes
@@ -106,22 +107,25 @@ class TrainedAutoencoder:
 
 
 def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoencoder:
-    """Build and train the autoencoder ``recipe`` describes on ``x_train``."""
+    """Build and train the autoencoder ``recipe`` describes on ``x_train``.
+
+    The steps are chapter 3's, written there in plain Keras: seed, build, ``compile`` with the
+    squared loss, ``fit(x, x)``; ``x_val`` (if given) is what Keras reports as ``val_loss``.
+    """
     keras.utils.set_random_seed(recipe.seed)
     encoder, decoder, autoencoder = build_autoencoder(
         latent_dim=recipe.latent_dim, input_dim=x_train.shape[1],
         hidden=recipe.hidden, output_activation=recipe.output_activation,
     )
-    steps = -(-len(x_train) // recipe.batch_size) * recipe.epochs
+    steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
     optimizer = FusedAdam if recipe.fused_adam else keras.optimizers.Adam
     autoencoder.compile(
         optimizer=optimizer(_learning_rate(recipe, steps)), loss="mse",
         jit_compile=recipe.jit_compile, steps_per_execution=recipe.steps_per_execution,
     )
     history = autoencoder.fit(
-        _image_pairs(x_train, recipe.batch_size, shuffle_seed=recipe.seed), epochs=recipe.epochs,
-        shuffle=False,  # the dataset shuffles itself, reproducibly
-        validation_data=None if x_val is None else _image_pairs(x_val, 1024), verbose=verbose,
+        x_train, x_train, batch_size=recipe.batch_size, epochs=recipe.epochs,
+        validation_data=None if x_val is None else (x_val, x_val), verbose=verbose,
     )
     return TrainedAutoencoder(encoder, decoder, autoencoder, history.history, recipe)
 
@@ -142,20 +146,6 @@ def _learning_rate(recipe: Recipe, steps: int):
     )
 
 
-def _image_pairs(images, batch_size, shuffle_seed=None) -> tf.data.Dataset:
-    """Batches of ``(image, image)``: the input is its own target.
-
-    Both come from one copy of the images in TensorFlow; passing ``x, x`` to ``fit`` would
-    convert the array twice (about 60 MB more for the training digits).
-    """
-    tensor = tf.constant(images)
-    indices = tf.data.Dataset.range(len(images))
-    if shuffle_seed is not None:
-        indices = indices.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
-    batches = indices.batch(batch_size).map(lambda batch: (tf.gather(tensor, batch),) * 2)
-    return batches.prefetch(tf.data.AUTOTUNE)
-
-
 def reconstruction_mse(autoencoder, x, batch_size=1024) -> float:
     """Mean squared error of ``autoencoder``'s reconstructions of ``x`` (pixels in [0, 1])."""
     total = 0.0
@@ -174,18 +164,23 @@ def _cache_paths(recipe: Recipe) -> tuple[Path, Path]:
     return model_path, model_path.with_suffix(".history.json")
 
 
-def save_to_cache(trained: TrainedAutoencoder) -> Path:
-    """Keep ``trained`` in the model cache, where ``trained_autoencoder(trained.recipe)`` finds it."""
-    model_path, history_path = _cache_paths(trained.recipe)
+def save_to_cache(autoencoder, history, recipe: Recipe = DEFAULT_RECIPE) -> None:
+    """Keep a trained ``autoencoder`` and its ``history`` (a Keras ``History`` or its dict) in
+    the model cache, where ``trained_autoencoder(recipe)`` finds them (shown in chapter 3)."""
+    history = getattr(history, "history", history)
+    model_path, history_path = _cache_paths(recipe)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     # The history is written first and the model last: the model's presence marks a complete entry.
-    _write_atomically(history_path, lambda path: Path(path).write_text(json.dumps(trained.history)))
-    _write_atomically(model_path, trained.autoencoder.save)
-    return model_path
+    _write_atomically(history_path, lambda path: Path(path).write_text(json.dumps(history)))
+    _write_atomically(model_path, autoencoder.save)
 
 
 def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> TrainedAutoencoder:
-    """The autoencoder trained by ``recipe``: loaded from the cache, or trained and cached."""
+    """The autoencoder trained by ``recipe``: loaded from the cache, or trained and cached.
+
+    It trains on the training digits less the validation split (:func:`split_validation`),
+    which gives the history's ``val_loss``, as chapter 3 does.
+    """
     model_path, history_path = _cache_paths(recipe)
     if model_path.is_file() and history_path.is_file():
         autoencoder = keras.saving.load_model(model_path, safe_mode=True)
@@ -193,9 +188,10 @@ def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> Trai
         history = json.loads(history_path.read_text())
         return TrainedAutoencoder(encoder, decoder, autoencoder, history, recipe)
 
-    (x_train, _), (x_test, _) = load_mnist(recipe.digits)
-    trained = train(recipe, x_train, x_val=x_test, verbose=verbose)
-    save_to_cache(trained)
+    (x_train, y_train), _ = load_mnist(recipe.digits)
+    (x_train, _), (x_val, _) = split_validation(x_train, y_train)
+    trained = train(recipe, x_train, x_val=x_val, verbose=verbose)
+    save_to_cache(trained.autoencoder, trained.history, recipe)
     return trained
 
 

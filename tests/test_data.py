@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from course_utils import data
-from course_utils.data import MNIST_FILES, MnistUnavailableError, load_mnist
+from course_utils.data import MNIST_FILES, MnistUnavailableError, load_mnist, split_validation
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +118,16 @@ def test_a_wrong_download_is_rejected_and_not_installed(tmp_path):
     with pytest.raises(ValueError, match="SHA-256"):
         data._install_verified(wrong, "t10k-labels-idx1-ubyte", target_dir)
     assert list(target_dir.iterdir()) == []
+
+
+def test_validation_split_keeps_the_digit_mix_and_is_the_same_every_time():
+    (x, y), _ = load_mnist(digits=(1, 5, 6))
+    (x_train, y_train), (x_val, y_val) = split_validation(x, y)
+    assert len(x_val) == round(0.1 * len(x)) and len(x_train) + len(x_val) == len(x)
+    for digit in (1, 5, 6):
+        assert np.mean(y_val == digit) == pytest.approx(np.mean(y == digit), abs=1e-3)
+    (again, _), _ = split_validation(x, y)
+    np.testing.assert_array_equal(again, x_train)
+    # No image is in both parts: the rows are a partition of the training set.
+    train_rows = {row.tobytes() for row in x_train}
+    assert not any(row.tobytes() in train_rows for row in x_val[:200])

@@ -159,7 +159,7 @@ def test_a_model_trained_by_hand_and_saved_is_what_trained_autoencoder_loads(tmp
     recipe = dataclasses.replace(SMALL, epochs=1)
     x_train, x_test = small_data
     by_hand = training.train(recipe, x_train, x_val=x_test, verbose=0)
-    training.save_to_cache(by_hand)
+    training.save_to_cache(by_hand.autoencoder, by_hand.history, recipe)
     monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained again instead of loading"))
     loaded = training.trained_autoencoder(recipe, verbose=0)
     assert loaded.history == by_hand.history
