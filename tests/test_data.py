@@ -1,3 +1,4 @@
+import math
 import shutil
 
 import numpy as np
@@ -123,7 +124,7 @@ def test_a_wrong_download_is_rejected_and_not_installed(tmp_path):
 def test_validation_split_keeps_the_digit_mix_and_is_the_same_every_time():
     (x, y), _ = load_mnist(digits=(1, 5, 6))
     (x_train, y_train), (x_val, y_val) = split_validation(x, y)
-    assert len(x_val) == round(0.1 * len(x)) and len(x_train) + len(x_val) == len(x)
+    assert len(x_val) == math.ceil(0.1 * len(x)) and len(x_train) + len(x_val) == len(x)
     for digit in (1, 5, 6):
         assert np.mean(y_val == digit) == pytest.approx(np.mean(y == digit), abs=1e-3)
     (again, _), _ = split_validation(x, y)
