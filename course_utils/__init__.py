@@ -18,6 +18,7 @@ from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist, spl
 from .diagrams import draw_autoencoder
 from .models import architecture_table, build_autoencoder, split_autoencoder
 from .plots import (
+    DIGIT_COLORS,
     plot_latent_scatter,
     plot_loss_curve,
     show_digit,
@@ -40,7 +41,7 @@ from .web_explorer import StaticLatentExplorer, static_latent_explorer
 from .widgets import LatentExplorer, latent_explorer
 
 __all__ = [
-    "DEFAULT_RECIPE", "FusedAdam", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
+    "DEFAULT_RECIPE", "DIGIT_COLORS", "FusedAdam", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
     "StaticLatentExplorer", "TrainedAutoencoder", "architecture_table", "build_autoencoder",
     "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "latent_explorer", "load_mnist",
     "pca_test_mse", "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse",

@@ -43,7 +43,7 @@ def plot_loss_curve(history, ax=None):
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], "o-", label="training loss")
     if "val_loss" in history:
-        ax.plot(epochs, history["val_loss"], "s--", label="test loss")
+        ax.plot(epochs, history["val_loss"], "s--", label="validation loss")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean squared error")
     ax.set_xticks(epochs)

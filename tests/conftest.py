@@ -104,3 +104,42 @@ def axe_violations():
         return page.evaluate(_RUN_AXE, include)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chapter_code():
+    """``chapter_code(chapter, names, **given)``: run the code a chapter shows on the page that
+    defines ``names`` (its import cells first), with the variables ``given``; return the namespace.
+
+    This is how tests prove that a package function is the same code as the chapter's lesson.
+    """
+    import ast
+
+    import nbformat
+
+    def assigned(tree) -> set[str]:
+        names = set()
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for target in targets:
+                for leaf in ast.walk(target):
+                    if isinstance(leaf, ast.Name):
+                        names.add(leaf.id)
+        return names
+
+    def run(chapter: str, names, **given) -> dict:
+        notebook = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+        namespace = dict(given)
+        wanted = set(names)
+        for cell in notebook.cells:
+            if cell.cell_type != "code" or "remove-cell" in cell.metadata.get("tags", []):
+                continue
+            tree = ast.parse(cell.source)
+            imports_only = all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in tree.body)
+            if imports_only or assigned(tree) & wanted:
+                exec(compile(tree, f"{chapter}.ipynb", "exec"), namespace)
+        missing = wanted - namespace.keys()
+        assert not missing, f"{chapter} defines none of {missing} on the page"
+        return namespace
+
+    return run

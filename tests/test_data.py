@@ -132,3 +132,12 @@ def test_validation_split_keeps_the_digit_mix_and_is_the_same_every_time():
     # No image is in both parts: the rows are a partition of the training set.
     train_rows = {row.tobytes() for row in x_train}
     assert not any(row.tobytes() in train_rows for row in x_val[:200])
+
+
+def test_split_validation_is_the_split_chapter_3_makes_on_the_page(chapter_code):
+    page = chapter_code("03_training", ["x_val"])
+    (x, y), _ = load_mnist(digits=(1, 5, 6))
+    (x_train, y_train), (x_val, y_val) = split_validation(x, y)
+    np.testing.assert_array_equal(page["x_train"], x_train)
+    np.testing.assert_array_equal(page["x_val"], x_val)
+    np.testing.assert_array_equal(page["y_val"], y_val)

@@ -40,3 +40,20 @@ def test_architecture_table_lists_every_layer_with_the_models_own_counts():
         assert f">{layer.count_params():,}</td>" in html
     assert "<strong>543,402</strong>" in html and "<strong>544,184</strong>" in html
     assert ">sigmoid<" not in html  # the default output is linear
+
+
+def _layers(model):
+    return [(layer.units, layer.activation.__name__, layer.count_params()) for layer in model.layers]
+
+
+def test_build_autoencoder_builds_the_layers_chapter_2_writes_in_keras(chapter_code):
+    page = chapter_code("02_autoencoders", ["encoder", "decoder", "autoencoder"])
+    encoder, decoder, autoencoder = build_autoencoder(latent_dim=2, output_activation="sigmoid")
+    assert _layers(page["encoder"]) == _layers(encoder)
+    assert _layers(page["decoder"]) == _layers(decoder)
+    assert page["autoencoder"].count_params() == autoencoder.count_params()
+    assert page["encoder"].input_shape == encoder.input_shape == (None, 784)
+    # The page's autoencoder is the decoder applied to the encoder's output.
+    images = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    np.testing.assert_allclose(page["autoencoder"](images),
+                               page["decoder"](page["encoder"](images)), rtol=1e-6)

@@ -78,3 +78,22 @@ def test_ends_with_two_to_four_exercises_with_hidden_solutions(path):
     questions = re.findall(r"^\*\*\d\.\*\*", exercises, flags=re.MULTILINE)
     solutions = re.findall(r"^:::\{dropdown\} Solution", exercises, flags=re.MULTILINE)
     assert 2 <= len(questions) <= 4 and len(solutions) == len(questions)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_solution_code_block_is_run_by_the_chapter(path):
+    """A solution's code, shown in its dropdown, is also a cell of the chapter, so the build runs it."""
+    notebook = read(path)
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    blocks = re.findall(r"```python\n(.*?)```", prose[prose.index("## Exercises"):], flags=re.S)
+    cells = {cell.source.strip() for cell in notebook.cells if cell.cell_type == "code"}
+    for block in blocks:
+        assert block.strip() in cells, f"{path.name}: this solution never runs:\n{block}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_code_shown_on_the_page_fits_79_characters(path):
+    long = [line for cell in read(path).cells
+            if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
+            for line in cell.source.splitlines() if len(line) > 79]
+    assert not long, f"{path.name}: code lines clipped on the page: {long}"

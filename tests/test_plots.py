@@ -42,7 +42,7 @@ def test_show_reconstructions_one_row_per_set_with_row_titles():
 def test_loss_curve_has_training_and_test_lines_per_epoch():
     ax = plot_loss_curve({"loss": [0.05, 0.03, 0.02], "val_loss": [0.04, 0.03, 0.025]})
     lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["training loss", "test loss"]
+    assert [line.get_label() for line in lines] == ["training loss", "validation loss"]
     assert list(lines[1].get_xdata()) == [1, 2, 3] and list(lines[1].get_ydata()) == [0.04, 0.03, 0.025]
 
 

@@ -192,3 +192,16 @@ def test_two_processes_filling_the_cache_at_once_leave_a_loadable_model(tmp_path
     loaded = keras.saving.load_model(model_file, safe_mode=True)
     assert loaded.count_params() == training.build_autoencoder(hidden=(64, 32))[2].count_params()
 
+
+
+def test_chapter_3_trains_the_default_recipe_with_the_code_it_shows(chapter_code, small_data):
+    """The chapter's compile/fit on the page and train(DEFAULT_RECIPE) give the same losses, so
+    save_to_cache(..., DEFAULT_RECIPE) in the chapter stores what the recipe names."""
+    x_train, x_val = small_data[0][:1000], small_data[1][:200]
+    page = chapter_code("03_training", ["autoencoder", "learning_rate", "history"],
+                        x_train=x_train, x_val=x_val)
+    package = training.train(DEFAULT_RECIPE, x_train, x_val=x_val, verbose=0)
+    assert page["history"].history == package.history
+    assert page["epochs"] == DEFAULT_RECIPE.epochs and page["batch_size"] == DEFAULT_RECIPE.batch_size
+    z = np.zeros((1, 2), dtype=np.float32)
+    np.testing.assert_array_equal(page["decoder"](z), package.decoder(z))
