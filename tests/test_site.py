@@ -22,6 +22,14 @@ WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 # TeX that MathJax should have typeset: $...$ (as MyST's dollarmath reads it), \( \[ \begin{
 RAW_TEX = re.compile(r"(?<![\\$])\$[^\s$](?:[^$\n]*[^\s$\\])?\$|\\\(|\\\[|\\begin\{")
 LAB_PATHS = {"jupyterlab": "lab/tree", "classic": "tree"}
+PHONE = {"width": 390, "height": 844}
+# What TensorFlow, absl and oneDNN print at start-up; none of it belongs on a page.
+LOG_NOISE = re.compile(r"absl::InitializeLog|^[IWE]\d{4} \d\d:\d\d:\d\d|oneDNN custom operations|"
+                       r"cpu_feature_guard|This TensorFlow binary is optimized", re.MULTILINE)
+# Paths of the machine that built the book: its home, the repository, temporary folders.
+MACHINE_PATH = re.compile("|".join(re.escape(str(path)) for path in (Path.home(), ROOT)
+                                   if len(path.parts) > 1)
+                          + r"|/(?:root|home|Users|tmp|work)/[\w.-]+")
 
 
 @dataclass(repr=False)
@@ -40,7 +48,11 @@ class PageVisit:
     rendered_widget_views: int
     widget_errors: list[str]
     header_links: dict[str, str]    # label of a header button ("Binder") -> absolute URL
+    text: str                       # everything the page shows, code and outputs included
+    long_lines: list[str]           # lines of code or output longer than 79 characters
+    scrolling_blocks: list[str]     # code or output blocks that scroll sideways at 1280 px
     axe_violations: list[dict]
+    phone_overflow_px: int          # how far the page scrolls sideways at a phone's 390 px
 
     def __repr__(self) -> str:  # pytest prints the `site` argument of a failing test
         return f"PageVisit({self.path!r})"
@@ -78,12 +90,18 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violatio
         page.wait_for_load_state("networkidle")  # fonts the typeset math and widgets asked for
         seen = page.evaluate(_SEE_PAGE, WIDGET_VIEW)
         violations = axe_violations(page)
-        page.screenshot(path=screenshot_dir / (path.removesuffix(".html").replace("/", "__") + ".png"),
-                        full_page=True)
+        name = path.removesuffix(".html").replace("/", "__")
+        page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(300)  # the theme's layout reacts to the resize
+        phone_overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        page.screenshot(path=screenshot_dir / f"{name}__phone.png")
     finally:
         page.close()
     return PageVisit(path=path, requests=requests, failed_requests=failed,
-                     console_errors=console_errors, axe_violations=violations, **seen)
+                     console_errors=console_errors, axe_violations=violations,
+                     phone_overflow_px=phone_overflow, **seen)
 
 
 def _wait_for_widgets(page) -> None:
@@ -138,6 +156,13 @@ _SEE_PAGE = """(widgetView) => {
         widget_errors: [...document.querySelectorAll(".jupyter-widgets-error-widget")]
             .map(error => error.textContent.trim().slice(0, 300)),
         header_links: headerLinks,
+        text: document.body.innerText,
+        long_lines: [...document.querySelectorAll("pre")]
+            .flatMap(block => block.textContent.split("\\n"))
+            .filter(line => line.length > 79),
+        scrolling_blocks: [...document.querySelectorAll("pre, div.highlight, div.output")]
+            .filter(block => block.scrollWidth > block.clientWidth + 1)
+            .map(block => block.textContent.trim().split("\\n")[0].slice(0, 100)),
     };
 }"""
 
@@ -262,3 +287,28 @@ def test_launch_and_download_buttons_open_the_chapters_notebook(site, site_url, 
     assert download == f"{site_url}/_sources/{notebook}.ipynb"
     with urllib.request.urlopen(download) as response:
         assert json.loads(response.read()) == json.loads((ROOT / f"{notebook}.ipynb").read_text())
+
+
+def test_no_log_noise_on_any_page(site):
+    message = _failures(site, lambda visit: [
+        repr(line) for line in visit.text.splitlines() if LOG_NOISE.search(line)])
+    assert not message, "TensorFlow/absl/oneDNN log lines on the page:\n" + message
+
+
+def test_no_page_shows_a_path_of_the_build_machine(site):
+    message = _failures(site, lambda visit: [
+        repr(line.strip()) for line in visit.text.splitlines() if MACHINE_PATH.search(line)])
+    assert not message, "paths of the machine that built the book:\n" + message
+
+
+def test_code_and_outputs_fit_79_characters_and_never_scroll_sideways(site):
+    long = _failures(site, lambda visit: [repr(line) for line in visit.long_lines])
+    assert not long, "code or output lines over 79 characters:\n" + long
+    scrolling = _failures(site, lambda visit: [repr(block) for block in visit.scrolling_blocks])
+    assert not scrolling, "blocks that scroll sideways at 1280 px:\n" + scrolling
+
+
+def test_no_page_scrolls_sideways_on_a_phone(site):
+    message = _failures(site, lambda visit: [f"{visit.phone_overflow_px} px too wide at 390 px"]
+                        if visit.phone_overflow_px > 0 else [])
+    assert not message, message
