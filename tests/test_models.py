@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -40,3 +41,17 @@ def test_architecture_table_lists_every_layer_with_the_models_own_counts():
         assert f">{layer.count_params():,}</td>" in html
     assert "<strong>543,402</strong>" in html and "<strong>544,184</strong>" in html
     assert ">sigmoid<" not in html  # the default output is linear
+
+
+PAYLOAD = "<img src=x onerror=window.__pwned=1>"
+
+
+def test_architecture_table_escapes_model_and_layer_names():
+    """Names go into the table as text: a name that is markup is shown, never parsed.
+    (Keras refuses '/' in names, so no closing tag; an opening one is enough to run script.)"""
+    encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name=PAYLOAD + "&")],
+                               name="<svg onload=window.__pwned=2>")
+    html = architecture_table(encoder).data
+    assert "<img" not in html and "<svg" not in html
+    assert "&lt;img src=x onerror=window.__pwned=1&gt;&amp;" in html
+    assert "&lt;svg onload=window.__pwned=2&gt; total" in html
