@@ -85,7 +85,8 @@ def current_umask() -> int:
 
 def publish_file(temporary, target) -> None:
     """Give a finished temporary file the umask's usual mode (0644 under 022), then rename it
-    over ``target``. ``mkstemp`` makes files 0600, which other users of a shared cache cannot read."""
+    over ``target``. ``mkstemp`` makes files 0600, which other users of a shared cache cannot
+    read."""
     os.chmod(temporary, 0o666 & ~current_umask())
     os.replace(temporary, target)
 
@@ -121,7 +122,8 @@ def describe_disk_error(error: OSError, path) -> str:
 def _cache_problem(error: OSError, directory: Path) -> MnistUnavailableError:
     """A clear error for a cache folder that cannot hold the files, with the fix that fits."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        fix = f"free some space there, or set {CACHE_ENV_VAR} to a folder on a disk with 120 MB free"
+        fix = (f"free some space there, or set {CACHE_ENV_VAR} to a folder on a disk with "
+               "120 MB free")
     else:
         fix = f"set {CACHE_ENV_VAR} to a folder you can write to (e.g. ~/mnist)"
     return MnistUnavailableError(

@@ -55,10 +55,13 @@ def architecture_table(*models):
         model_name = escape(model.name)
         for layer in model.layers:
             activation = escape(getattr(layer.activation, "__name__", "linear"))
-            rows.append(f"<tr><td style='{cell}'>{model_name}</td><td style='{cell}'>{escape(layer.name)}</td>"
-                        f"<td style='{number}'>{int(layer.units)}</td><td style='{cell}'>{activation}</td>"
+            rows.append(f"<tr><td style='{cell}'>{model_name}</td>"
+                        f"<td style='{cell}'>{escape(layer.name)}</td>"
+                        f"<td style='{number}'>{int(layer.units)}</td>"
+                        f"<td style='{cell}'>{activation}</td>"
                         f"<td style='{number}'>{layer.count_params():,}</td></tr>")
-        rows.append(f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>{model_name} total</th>"
+        rows.append(f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>"
+                    f"{model_name} total</th>"
                     f"<td style='{number}'><strong>{model.count_params():,}</strong></td></tr>")
     header = "".join(f"<th scope='col' style='{cell} text-align: {align};'>{name}</th>" for name, align in
                      (("part", "left"), ("layer", "left"), ("units", "right"),

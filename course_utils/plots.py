@@ -185,7 +185,8 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
         try:
             low, high = (float(value) for value in span)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a (low, high) pair of numbers; got {span!r}") from None
+            raise ValueError(f"{name} must be a (low, high) pair of numbers; "
+                             f"got {span!r}") from None
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(f"{name} must be finite with low < high; got {span!r}")
     z1 = np.linspace(*z1_range, steps, dtype=np.float32)
@@ -193,10 +194,11 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
     grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
     canvas = np.zeros((steps * 28, steps * 28), dtype=np.float32)
     for start in range(0, len(grid), batch_size):
-        images = np.asarray(decoder(grid[start:start + batch_size], training=False))
+        codes = grid[start:start + batch_size]
+        images = np.asarray(decoder(codes, training=False))
         if images.ndim != 2 or images.shape[1] != PIXELS:
             raise ValueError(f"the decoder must turn each 2-D code into 784 pixels; it gave "
-                             f"shape {images.shape} for {len(grid[start:start + batch_size])} codes")
+                             f"shape {images.shape} for {len(codes)} codes")
         for offset, image in enumerate(images):
             row, column = divmod(start + offset, steps)
             canvas[row * 28:(row + 1) * 28, column * 28:(column + 1) * 28] = image.reshape(28, 28)

@@ -118,7 +118,8 @@ class Recipe:
             "epochs": _whole_number("epochs", self.epochs, 1),
             "seed": _whole_number("seed", self.seed, 0),
             "jit_compile": _flag("jit_compile", self.jit_compile),
-            "steps_per_execution": _whole_number("steps_per_execution", self.steps_per_execution, 1),
+            "steps_per_execution": _whole_number("steps_per_execution",
+                                                 self.steps_per_execution, 1),
             "fused_adam": _flag("fused_adam", self.fused_adam),
         }
         if checked["learning_rate"] <= 0:
@@ -155,7 +156,8 @@ def training_data_identity(digits) -> dict:
     """What :func:`training_data` trains on: MNIST's training files (by SHA-256), the digits
     kept, and the validation split held out of them."""
     return {
-        "mnist_sha256": {name: sha for name, sha in MNIST_FILES.items() if name.startswith("train")},
+        "mnist_sha256": {name: sha for name, sha in MNIST_FILES.items()
+                         if name.startswith("train")},
         "digits": "all" if digits is None else list(digits),
         "validation": {"fraction": VALIDATION_FRACTION, "seed": VALIDATION_SEED,
                        "stratified": True},

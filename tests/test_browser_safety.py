@@ -1,4 +1,4 @@
-"""Strings that reach the course's HTML are shown, never run (issue 14, item 11), in headless Chromium.
+"""Strings that reach the course's HTML are shown, never run (issue 14, item 11), in Chromium.
 
 A model and a layer named like script-running markup are rendered by ``architecture_table`` next to
 a static latent explorer; the same payloads, inserted raw, do run in this browser (the control), so
@@ -43,14 +43,15 @@ def test_named_payloads_are_shown_as_text_and_run_nothing(page):
     encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name=PAYLOADS["layer"])],
                                name=PAYLOADS["model"])
     _, decoder, _ = build_autoencoder(latent_dim=2, hidden=(16,), output_activation="sigmoid")
-    explorer = StaticLatentExplorer(decoder, check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)]),
-                                    element_id="safe-explorer")
+    inputs = check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
+    explorer = StaticLatentExplorer(decoder, inputs, element_id="safe-explorer")
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     ran = run_page(page, architecture_table(encoder).data + explorer.html)
     assert ran == []
     page.wait_for_selector("#safe-explorer[data-ready]")  # the explorer's own script did run
-    cells = page.eval_on_selector_all(".architecture-table td", "cells => cells.map(c => c.textContent)")
+    cells = page.eval_on_selector_all(".architecture-table td",
+                                      "cells => cells.map((cell) => cell.textContent)")
     assert PAYLOADS["model"] in cells and PAYLOADS["layer"] in cells
     assert page.locator(".architecture-table img, .architecture-table svg").count() == 0
     assert errors == []

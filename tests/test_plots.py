@@ -89,8 +89,10 @@ def test_latent_scatter_without_labels_is_one_grey_group():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: show_digits([]), "images is empty: pass at least one image"),
-    (lambda: show_digits(np.zeros((3, 100))), r"784 pixels \(28×28\) per image.*got shape \(3, 100\)"),
-    (lambda: show_digits(np.zeros((3, 784)), columns=0), "columns must be a whole number ≥ 1; got 0"),
+    (lambda: show_digits(np.zeros((3, 100))),
+     r"784 pixels \(28×28\) per image.*got shape \(3, 100\)"),
+    (lambda: show_digits(np.zeros((3, 784)), columns=0),
+     "columns must be a whole number ≥ 1; got 0"),
     (lambda: show_digits(np.zeros((3, 784)), titles=["a"]), "one entry per image: 1 titles for 3"),
     (lambda: show_digits([["a"] * 784]), "784 numeric pixels"),
     (lambda: show_digits(np.full((2, 784), 255.0)), "pixels up to 255.*divide them by 255"),

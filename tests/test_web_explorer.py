@@ -132,7 +132,8 @@ def test_bad_input_is_a_clear_error(decoder):
 ])
 def test_an_element_id_that_is_not_a_plain_html_id_is_refused(decoder, element_id):
     inputs = web_explorer.check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
-    with pytest.raises(ValueError, match=r"element_id must start with a letter .*e\.g\. 'explorer-1'"):
+    with pytest.raises(ValueError,
+                       match=r"element_id must start with a letter .*e\.g\. 'explorer-1'"):
         StaticLatentExplorer(decoder, inputs, element_id=element_id)
 
 
