@@ -13,9 +13,9 @@ import numpy as np
 
 DIGIT_COLORS = {1: "tab:blue", 5: "tab:orange", 6: "tab:green"}
 PIXELS = 28 * 28
-# Pixels are drawn on [0, 1]. A linear decoder overshoots a little; beyond this, the images are
-# almost surely 0-255 values, which would all draw black.
-LARGEST_PLAUSIBLE_PIXEL = 2.0
+# Pixels are drawn on [0, 1]. A linear decoder overshoots (more so far from the data's codes);
+# beyond this, the images are almost surely 0-255 values, which would all draw black.
+LARGEST_PLAUSIBLE_PIXEL = 10.0
 
 
 def digit_color(digit: int) -> str:
