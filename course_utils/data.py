@@ -247,6 +247,8 @@ def _fetch_from_mirrors(names: list[str], directory: Path) -> None:
                     )
                     break
                 except Exception as error:  # noqa: BLE001 - try the next mirror
+                    if disk_error(error) is not None:  # the next mirror would fill it too
+                        raise
                     errors.append(f"{mirror}: {error}")
             else:
                 raise OSError("; ".join(errors))

