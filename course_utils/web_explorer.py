@@ -113,11 +113,11 @@ class StaticLatentExplorer:
     """The explorer as one self-contained HTML fragment (``html``), shown by Jupyter and the book."""
 
     def __init__(self, decoder, inputs, element_id=None):
+        self.element_id = (f"latent-explorer-{uuid.uuid4().hex[:12]}" if element_id is None
+                           else check_element_id(element_id))
         self.inputs = inputs
         self.layers = dense_layers(decoder)
         self.weights_dtype = _storage_dtype(decoder, self.layers, inputs.ranges)
-        self.element_id = (f"latent-explorer-{uuid.uuid4().hex[:12]}" if element_id is None
-                           else check_element_id(element_id))
         self.html = self._render()
 
     def _repr_html_(self) -> str:
