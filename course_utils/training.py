@@ -498,12 +498,14 @@ def _load_from_cache(recipe: Recipe) -> TrainedAutoencoder | None:
     return TrainedAutoencoder(encoder, decoder, autoencoder, record["history"], recipe)
 
 
-def _remove_entry(recipe: Recipe) -> None:
-    for path in _cache_paths(recipe):
-        try:
+def _remove_entry(recipe: Recipe) -> bool:
+    """Delete the cache entry of ``recipe``; ``False`` if the cache would not let us."""
+    try:
+        for path in _cache_paths(recipe):
             path.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only cache: the entry stays, and is trained around each time
+    except OSError:
+        return False  # a read-only cache: the entry stays, and is trained around each time
+    return True
 
 
 def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> TrainedAutoencoder:
@@ -518,9 +520,9 @@ def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> Trai
     try:
         cached = _load_from_cache(recipe)
     except _DamagedEntry as damage:
-        warnings.warn(f"damaged model cache entry {model_path}: {damage}; removed it and "
+        removed = "removed it" if _remove_entry(recipe) else "could not remove it"
+        warnings.warn(f"damaged model cache entry {model_path}: {damage}; {removed} and "
                       f"training again", CacheWarning, stacklevel=2)
-        _remove_entry(recipe)
         cached = None
     if cached is not None:
         return cached
