@@ -41,20 +41,27 @@ def split_autoencoder(autoencoder):
 def architecture_table(*models):
     """An HTML table of the dense layers of ``models``: units, activation and parameter count.
 
-    The counts come from the models themselves, so the table always matches the code.
+    The counts come from the models themselves, so the table always matches the code. Names
+    (models, layers, activations) are HTML-escaped: a name is shown as text, never run as markup.
     """
+    from html import escape
+
     from IPython.display import HTML
 
     cell = "padding: 0.2em 0.9em; border-bottom: 1px solid #ddd;"
     number = cell + " text-align: right; font-variant-numeric: tabular-nums;"
     rows = []
     for model in models:
+        model_name = escape(model.name)
         for layer in model.layers:
-            activation = getattr(layer.activation, "__name__", "linear")
-            rows.append(f"<tr><td style='{cell}'>{model.name}</td><td style='{cell}'>{layer.name}</td>"
-                        f"<td style='{number}'>{layer.units}</td><td style='{cell}'>{activation}</td>"
+            activation = escape(getattr(layer.activation, "__name__", "linear"))
+            rows.append(f"<tr><td style='{cell}'>{model_name}</td>"
+                        f"<td style='{cell}'>{escape(layer.name)}</td>"
+                        f"<td style='{number}'>{int(layer.units)}</td>"
+                        f"<td style='{cell}'>{activation}</td>"
                         f"<td style='{number}'>{layer.count_params():,}</td></tr>")
-        rows.append(f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>{model.name} total</th>"
+        rows.append(f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>"
+                    f"{model_name} total</th>"
                     f"<td style='{number}'><strong>{model.count_params():,}</strong></td></tr>")
     header = "".join(f"<th scope='col' style='{cell} text-align: {align};'>{name}</th>" for name, align in
                      (("part", "left"), ("layer", "left"), ("units", "right"),

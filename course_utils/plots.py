@@ -1,20 +1,56 @@
-"""Figures the chapters show: digit images, loss curves, reconstructions, latent scatters."""
+"""Figures the chapters show: digit images, loss curves, reconstructions, latent scatters.
+
+Each function checks its input first and says, in a ``ValueError``, what is wrong and what to
+pass instead (rather than failing deep inside numpy or matplotlib).
+"""
 
 from __future__ import annotations
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 DIGIT_COLORS = {1: "tab:blue", 5: "tab:orange", 6: "tab:green"}
+PIXELS = 28 * 28
+# Pixels are drawn on [0, 1]. A linear decoder overshoots (more so far from the data's codes);
+# beyond this, the images are almost surely 0-255 values, which would all draw black.
+LARGEST_PLAUSIBLE_PIXEL = 10.0
 
 
 def digit_color(digit: int) -> str:
+    """The colour of ``digit`` in every figure of the course."""
     return DIGIT_COLORS.get(int(digit), f"C{int(digit)}")
+
+
+def check_digit_images(images, what="images") -> np.ndarray:
+    """``images`` as a float array of shape ``(n, 784)``, if they are drawable digit images:
+    one or more, 784 (28×28) numeric pixels each, on the [0, 1] scale; else a ``ValueError``."""
+    try:
+        array = np.asarray(images, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be an array of images with 784 numeric pixels each "
+                         "(n × 784 or n × 28 × 28)") from None
+    if array.size == 0:
+        raise ValueError(f"{what} is empty: pass at least one image")
+    if array.ndim < 1 or array.size % PIXELS or array.shape[-1] not in (PIXELS, 28):
+        raise ValueError(f"{what} must have 784 pixels (28×28) per image, as an (n, 784) or "
+                         f"(n, 28, 28) array; got shape {array.shape}")
+    array = array.reshape(-1, PIXELS)
+    finite = array[np.isfinite(array)]
+    if finite.size and finite.max() > LARGEST_PLAUSIBLE_PIXEL:
+        raise ValueError(f"{what} has pixels up to {finite.max():g}; pixels are drawn on the "
+                         "scale 0 (white) to 1 (black), so 0-255 images would all look black: "
+                         "divide them by 255 first")
+    return array
 
 
 def show_digit(ax, image, title=None):
     """Draw one 28×28 image (or a flat 784 vector) in grey, without axes."""
-    ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r", vmin=0.0, vmax=1.0)
+    image = check_digit_images(image, "the image")
+    if len(image) != 1:
+        raise ValueError(f"show_digit draws one image; got {len(image)} (use show_digits)")
+    ax.imshow(image.reshape(28, 28), cmap="gray_r", vmin=0.0, vmax=1.0)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
@@ -23,7 +59,12 @@ def show_digit(ax, image, title=None):
 
 def show_digits(images, titles=None, columns=10, size=1.1):
     """A grid of digit images with optional titles; returns the figure."""
-    images = np.asarray(images)
+    images = check_digit_images(images)
+    if isinstance(columns, bool) or not isinstance(columns, (int, np.integer)) or columns < 1:
+        raise ValueError(f"columns must be a whole number ≥ 1; got {columns!r}")
+    if titles is not None and len(titles) != len(images):
+        raise ValueError(f"titles must have one entry per image: {len(titles)} titles for "
+                         f"{len(images)} images")
     rows = -(-len(images) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15),
                              squeeze=False)
@@ -37,7 +78,17 @@ def show_digits(images, titles=None, columns=10, size=1.1):
 
 
 def plot_loss_curve(history, ax=None):
-    """Training (and validation, when present) loss per epoch."""
+    """Training (and validation, when present) loss per epoch, from a Keras ``History`` or its
+    dict (``{"loss": [...], "val_loss": [...]}``)."""
+    history = getattr(history, "history", history)
+    if not hasattr(history, "get") or not _is_curve(history.get("loss")):
+        raise ValueError("plot_loss_curve needs a history with a 'loss' list, one number per "
+                         "epoch, e.g. trained.history or fit(...).history; got "
+                         f"{_short(history)}")
+    if "val_loss" in history and (not _is_curve(history["val_loss"])
+                                  or len(history["val_loss"]) != len(history["loss"])):
+        raise ValueError(f"the history's 'val_loss' must be one number per epoch, as 'loss' "
+                         f"({len(history['loss'])}); got {_short(history['val_loss'])}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -52,12 +103,38 @@ def plot_loss_curve(history, ax=None):
     return ax
 
 
+def _is_curve(values) -> bool:
+    """Whether ``values`` is a non-empty sequence of real numbers."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return array.ndim == 1 and len(array) > 0
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def show_reconstructions(originals, *reconstructions, labels=None, row_titles=None):
     """Inputs on the top row and each set of reconstructions on a row below; returns the figure."""
+    originals = check_digit_images(originals, "originals")
+    reconstructions = [check_digit_images(images, f"reconstructions[{index}]")
+                       for index, images in enumerate(reconstructions)]
+    count = len(originals)
+    for index, images in enumerate(reconstructions):
+        if len(images) != count:
+            raise ValueError(f"each set of reconstructions needs one image per original: "
+                             f"reconstructions[{index}] has {len(images)}, originals {count}")
     rows = [originals, *reconstructions]
+    if labels is not None and len(labels) != count:
+        raise ValueError(f"labels must have one entry per original: {len(labels)} for {count}")
     if row_titles is None:
         row_titles = ("input", "reconstruction") if len(rows) == 2 else None
-    count = len(originals)
+    elif len(row_titles) != len(rows):
+        raise ValueError(f"row_titles needs one title per row ({len(rows)}); "
+                         f"got {len(row_titles)}")
     fig, axes = plt.subplots(len(rows), count, figsize=(count * 1.1, len(rows) * 1.3), squeeze=False)
     for row, images in enumerate(rows):
         for column in range(count):
@@ -74,6 +151,11 @@ def plot_latent_scatter(codes, labels=None, ax=None, point_size=4, alpha=0.5, le
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"plot_latent_scatter needs codes of shape (n, 2); got {codes.shape}")
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if len(labels) != len(codes):
+            raise ValueError(f"labels must have one entry per code: {len(labels)} labels for "
+                             f"{len(codes)} codes")
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5))
     if labels is None:
@@ -96,12 +178,27 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
 
     Rows go from high ``z_2`` (top) to low ``z_2`` (bottom), like the scatter's y axis.
     """
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
+        raise ValueError(f"steps must be a whole number ≥ 2 (points per side of the grid); "
+                         f"got {steps!r}")
+    for name, span in (("z1_range", z1_range), ("z2_range", z2_range)):
+        try:
+            low, high = (float(value) for value in span)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a (low, high) pair of numbers; "
+                             f"got {span!r}") from None
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ValueError(f"{name} must be finite with low < high; got {span!r}")
     z1 = np.linspace(*z1_range, steps, dtype=np.float32)
     z2 = np.linspace(*z2_range, steps, dtype=np.float32)[::-1]
     grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
     canvas = np.zeros((steps * 28, steps * 28), dtype=np.float32)
     for start in range(0, len(grid), batch_size):
-        images = np.asarray(decoder(grid[start:start + batch_size], training=False))
+        codes = grid[start:start + batch_size]
+        images = np.asarray(decoder(codes, training=False))
+        if images.ndim != 2 or images.shape[1] != PIXELS:
+            raise ValueError(f"the decoder must turn each 2-D code into 784 pixels; it gave "
+                             f"shape {images.shape} for {len(codes)} codes")
         for offset, image in enumerate(images):
             row, column = divmod(start + offset, steps)
             canvas[row * 28:(row + 1) * 28, column * 28:(column + 1) * 28] = image.reshape(28, 28)

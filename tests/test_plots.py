@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -82,3 +83,54 @@ def test_latent_scatter_without_labels_is_one_grey_group():
     legend_texts = ax.get_legend().get_texts()
     assert [text.get_text() for text in legend_texts] == ["test digits"]
     assert legend_texts[0].get_fontsize() == 8
+
+
+# --- Bad input is a clear ValueError, not a numpy or matplotlib traceback (issue 14, item 10) ---
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: show_digits([]), "images is empty: pass at least one image"),
+    (lambda: show_digits(np.zeros((3, 100))),
+     r"784 pixels \(28×28\) per image.*got shape \(3, 100\)"),
+    (lambda: show_digits(np.zeros((3, 784)), columns=0),
+     "columns must be a whole number ≥ 1; got 0"),
+    (lambda: show_digits(np.zeros((3, 784)), titles=["a"]), "one entry per image: 1 titles for 3"),
+    (lambda: show_digits([["a"] * 784]), "784 numeric pixels"),
+    (lambda: show_digits(np.full((2, 784), 255.0)), "pixels up to 255.*divide them by 255"),
+    (lambda: show_digit(plt.figure().subplots(), np.zeros(100)), "784 pixels"),
+    (lambda: plot_latent_scatter(np.zeros((30, 2)), labels=np.ones(29)),
+     "one entry per code: 29 labels for 30 codes"),
+    (lambda: plot_loss_curve({}), "needs a history with a 'loss' list"),
+    (lambda: plot_loss_curve({"loss": []}), "needs a history with a 'loss' list"),
+    (lambda: plot_loss_curve([0.1, 0.2]), "needs a history with a 'loss' list"),
+    (lambda: plot_loss_curve({"loss": [0.1, 0.2], "val_loss": [0.1]}), "'val_loss' must be one"),
+    (lambda: show_manifold(lambda z, training=False: z, (0, 1), (0, 1), steps=1),
+     "steps must be a whole number ≥ 2"),
+    (lambda: show_manifold(lambda z, training=False: z, (1, 0), (0, 1)), "low < high"),
+    (lambda: show_manifold(lambda z, training=False: z, (0, 1), (0, 1), steps=3),
+     "decoder must turn each 2-D code into 784 pixels"),
+    (lambda: show_reconstructions(np.zeros((4, 784)), np.zeros((3, 784))),
+     "reconstructions\\[0\\] has 3, originals 4"),
+    (lambda: show_reconstructions(np.zeros((4, 784)), np.zeros((4, 784)), labels=[1]),
+     "labels must have one entry per original"),
+])
+def test_bad_plot_input_is_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+    plt.close("all")
+
+
+def test_0_255_images_are_detected_but_a_linear_decoders_overshoot_is_drawn():
+    with pytest.raises(ValueError, match="0-255 images would all look black"):
+        show_digits(np.arange(784)[None, :] % 256)
+    overshoot = np.linspace(-0.5, 3.0, 784)[None, :]  # what a linear output layer can give
+    assert len(show_digits(overshoot, columns=1).axes[0].images) == 1
+    assert len(show_reconstructions(np.zeros((2, 784)), np.ones((2, 28, 28))).axes) == 4
+    plt.close("all")
+
+
+def test_plot_loss_curve_takes_a_keras_history_object():
+    class History:
+        history = {"loss": [0.3, 0.2]}
+
+    assert len(plot_loss_curve(History()).get_lines()) == 1
+    plt.close("all")

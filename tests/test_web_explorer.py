@@ -124,3 +124,26 @@ def test_bad_input_is_a_clear_error(decoder):
         static_latent_explorer(decoder, ranges=[(1, 0), (0, 1)])
     with pytest.raises(ValueError, match="NaN"):
         static_latent_explorer(decoder, latents=np.full((3, 2), np.nan))
+
+
+@pytest.mark.parametrize("element_id", [
+    "</script><script>window.__pwned=1</script>", 'x" onmouseover="alert(1)', "1starts-with-digit",
+    "", "has space", "quote'", "é-accent", "a.b", 7,
+])
+def test_an_element_id_that_is_not_a_plain_html_id_is_refused(decoder, element_id):
+    inputs = web_explorer.check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
+    with pytest.raises(ValueError,
+                       match=r"element_id must start with a letter .*e\.g\. 'explorer-1'"):
+        StaticLatentExplorer(decoder, inputs, element_id=element_id)
+
+
+def test_a_plain_element_id_is_used_as_given(decoder):
+    inputs = web_explorer.check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
+    explorer = StaticLatentExplorer(decoder, inputs, element_id="my_explorer-2")
+    assert 'id="my_explorer-2"' in explorer.html and 'id="my_explorer-2-z1"' in explorer.html
+
+
+def test_json_inside_the_page_script_cannot_close_it():
+    text = web_explorer.script_safe_json({"name": "</script><!-- & <script>"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"name": "</script><!-- & <script>"}
