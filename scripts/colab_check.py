@@ -20,6 +20,7 @@ It prints the versions it ran with and the time each step took. Run it with .ven
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -36,8 +37,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ["book/02_autoencoders.ipynb", "book/04_latent_space.ipynb"]
 PYTHON_VERSION = "3.12"
-# What Colab's runtime preinstalls (its published pip freeze, 2025-26): TensorFlow 2.19 with
-# Keras 3.10 and NumPy 2.0, and still ipywidgets 7.7.1, whose widgets Colab's page renders itself.
+# What Colab's runtime preinstalls (its announcements and published package lists, 2025-26):
+# TensorFlow 2.19 with Keras 3.10 and NumPy 2.0, and ipywidgets 7.7.1, whose standard widgets
+# Colab's page renders itself.
 COLAB_PACKAGES = [
     "tensorflow==2.19.0",
     "keras==3.10.0",
@@ -281,15 +283,11 @@ def run(command: list[str]) -> None:
         raise CheckFailed(f"command failed ({result.returncode}): {' '.join(command)}")
 
 
-class timed:
-    def __init__(self, timings: dict, name: str):
-        self.timings, self.name = timings, name
-
-    def __enter__(self):
-        self.start = time.perf_counter()
-
-    def __exit__(self, *exc):
-        self.timings[self.name] = round(time.perf_counter() - self.start, 1)
+@contextlib.contextmanager
+def timed(timings: dict, name: str):
+    start = time.perf_counter()
+    yield
+    timings[name] = round(time.perf_counter() - start, 1)
 
 
 if __name__ == "__main__":
