@@ -116,12 +116,13 @@ def check(python: str, work: Path, wheels: Path = WHEELS) -> dict:
     env_python = environment / "bin" / "python"
     with timed(timings, "environment"):
         run([python, "-m", "venv", "--clear", str(environment)])
-        # Downloaded once into a wheel folder (the registry's answers are not kept by pip's own
-        # cache), then installed from there: TensorFlow's wheel alone is 645 MB.
-        run([str(env_python), "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-             "--dest", str(wheels), *COLAB_PACKAGES, *KERNEL_PACKAGES])
-        pip(env_python, "--no-index", "--find-links", str(wheels), *COLAB_PACKAGES,
-            *KERNEL_PACKAGES)
+        # From a wheel folder, filled from the registry only when something is missing there
+        # (pip's own cache does not keep the registry's answers): TensorFlow's wheel is 645 MB.
+        offline = ["--no-index", "--find-links", str(wheels), *COLAB_PACKAGES, *KERNEL_PACKAGES]
+        if not pip(env_python, *offline, check=False):
+            run([str(env_python), "-m", "pip", "download", "--quiet", "--dest", str(wheels),
+                 *COLAB_PACKAGES, *KERNEL_PACKAGES])
+            pip(env_python, *offline)
     before = frozen(env_python)
 
     repository = copy_of_the_tree(work / "repository")
@@ -271,16 +272,17 @@ def frozen(env_python: Path) -> dict:
     return {package["name"].lower(): package["version"] for package in json.loads(listed)}
 
 
-def pip(env_python: Path, *arguments: str) -> None:
-    run([str(env_python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *arguments])
+def pip(env_python: Path, *arguments: str, check: bool = True) -> bool:
+    return run([str(env_python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                *arguments], check=check)
 
 
-def run(command: list[str]) -> None:
+def run(command: list[str], check: bool = True) -> bool:
     print("$", " ".join(command), flush=True)
     result = subprocess.run(command, cwd=ROOT)
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise CheckFailed(f"command failed ({result.returncode}): {' '.join(command)}")
+    return result.returncode == 0
 
 
 @contextlib.contextmanager
