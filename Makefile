@@ -8,15 +8,28 @@ INSTALLED := $(VENV)/.installed
 NODE_PACKAGES := node_modules/.installed
 # The book's execution cache knows the notebooks' code, not course_utils': when course_utils
 # changes, forget the cache and Sphinx's record of what is up to date, so every chapter runs again.
-EXECUTION_STAMP := _build/.course_utils-stamp
+# The stamp is named after course_utils' content (not its date), so that a cache restored by CI or
+# kept across a checkout stays valid exactly when course_utils is the same.
+EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py | sha256sum | cut -c1-16)
+# apt-get needs root: CI here runs as root, GitHub's runners as a user with sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test setup data site-packages browser benchmarks clean
+.PHONY: book test lint colab-check setup data site-packages browser benchmarks clean
 
 book: data site-packages $(EXECUTION_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
-test: data site-packages browser $(EXECUTION_STAMP)
+test: lint data site-packages browser $(EXECUTION_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests book
+
+# The GitHub workflows in .github/workflows, checked by actionlint (pinned in requirements.txt).
+lint: $(INSTALLED)
+	$(BIN)/actionlint
+
+# The Colab route on a Colab-like Python 3.12 (scripts/colab_check.py). Not part of `make test`:
+# it takes minutes and a 645 MB TensorFlow download the first time; CI runs it as its own job.
+colab-check: data
+	$(BIN)/python scripts/colab_check.py
 
 setup: $(INSTALLED)
 
@@ -28,8 +41,8 @@ $(INSTALLED): requirements.txt pyproject.toml
 data: $(INSTALLED)
 	$(BIN)/python -m course_utils data
 
-$(EXECUTION_STAMP): $(wildcard course_utils/*.py)
-	rm -rf _build/.jupyter_cache _build/.doctrees
+$(EXECUTION_STAMP):
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/.course_utils-*
 	mkdir -p _build && touch $@
 
 # MathJax, require.js, the widget manager (served by the book itself) and axe-core, from the lock file.
@@ -39,9 +52,9 @@ $(NODE_PACKAGES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-# Debian's Chromium for the browser tests (needs root, as on CI).
+# Debian's Chromium for the browser tests (needs root or sudo).
 browser:
-	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }
 
 benchmarks: data
 	$(BIN)/python benchmarks/training.py
