@@ -14,7 +14,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .baselines import pca_test_mse
 from .book import glue
-from .data import MnistUnavailableError, cache_dir, fetch_mnist, load_mnist, split_validation
+from .data import (
+    MnistUnavailableError, cache_dir, fetch_mnist, load_mnist, load_mnist_test, split_validation,
+)
 from .diagrams import draw_autoencoder
 from .models import architecture_table, build_autoencoder, split_autoencoder
 from .plots import (
@@ -43,7 +45,7 @@ from .widgets import LatentExplorer, latent_explorer
 __all__ = [
     "DEFAULT_RECIPE", "DIGIT_COLORS", "FusedAdam", "LatentExplorer", "MnistUnavailableError", "REFERENCE_RECIPE", "Recipe",
     "StaticLatentExplorer", "TrainedAutoencoder", "architecture_table", "build_autoencoder",
-    "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "latent_explorer", "load_mnist",
+    "cache_dir", "draw_autoencoder", "fetch_mnist", "glue", "latent_explorer", "load_mnist", "load_mnist_test",
     "pca_test_mse", "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse",
     "save_to_cache", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
     "split_autoencoder", "split_validation", "static_latent_explorer", "train", "trained_autoencoder",

@@ -325,18 +325,31 @@ def load_mnist(digits=None, flatten=True):
     """
     chosen = _check_digits(digits)
     paths = fetch_mnist()
-    splits = []
-    for prefix in ("train", "t10k"):
-        labels = _read_idx(paths[f"{prefix}-labels-idx1-ubyte"], header_bytes=8)
-        images = _read_idx(paths[f"{prefix}-images-idx3-ubyte"], header_bytes=16)
-        images = images.reshape(len(labels), 28 * 28)
-        if chosen is not None:
-            keep = np.isin(labels, chosen)
-            images, labels = images[keep], labels[keep]
-        # Select before converting: float32 of the kept images only keeps memory low.
-        x = images.astype(np.float32) / np.float32(255.0)
-        splits.append((x if flatten else x.reshape(-1, 28, 28), labels.copy()))
-    return tuple(splits)
+    return _load_split(paths, "train", chosen, flatten), _load_split(paths, "t10k", chosen, flatten)
+
+
+def load_mnist_test(digits=None, flatten=True):
+    """``(x_test, y_test)``, the same arrays as ``load_mnist(digits, flatten)[1]``.
+
+    Only the two test files are read: a chapter that scores the test digits does not hold the
+    60,000 training images (190 MB as float32) for nothing.
+    """
+    chosen = _check_digits(digits)
+    if not isinstance(flatten, (bool, np.bool_)):
+        raise ValueError(f"flatten must be True or False; got {flatten!r}")
+    return _load_split(fetch_mnist(), "t10k", chosen, flatten)
+
+
+def _load_split(paths, prefix: str, chosen, flatten: bool):
+    labels = _read_idx(paths[f"{prefix}-labels-idx1-ubyte"], header_bytes=8)
+    images = _read_idx(paths[f"{prefix}-images-idx3-ubyte"], header_bytes=16)
+    images = images.reshape(len(labels), 28 * 28)
+    if chosen is not None:
+        keep = np.isin(labels, chosen)
+        images, labels = images[keep], labels[keep]
+    # Select before converting: float32 of the kept images only keeps memory low.
+    x = images.astype(np.float32) / np.float32(255.0)
+    return (x if flatten else x.reshape(-1, 28, 28)), labels.copy()
 
 
 VALIDATION_FRACTION = 0.1

