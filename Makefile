@@ -10,13 +10,25 @@ NODE_PACKAGES := node_modules/.installed
 # changes, forget the cache and Sphinx's record of what is up to date, so every chapter runs again.
 EXECUTION_STAMP := _build/.course_utils-stamp
 
-.PHONY: book test setup data site-packages browser benchmarks clean
+.PHONY: book test test-fast lint check-js setup data site-packages browser benchmarks clean
 
 book: data site-packages $(EXECUTION_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
-test: data site-packages browser $(EXECUTION_STAMP)
+test: data site-packages browser check-js $(EXECUTION_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests book
+
+# The unit tests only, in about a minute: no notebooks, browser or training (markers in pyproject).
+test-fast: data check-js
+	$(BIN)/python -m pytest -m "not notebooks and not browser and not training" tests
+
+# ruff, configured in pyproject.toml (book/ruff.toml: the chapters' 79 columns).
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+# The static latent explorer's script parses (it runs only in readers' browsers).
+check-js:
+	node --check course_utils/explorer/latent_explorer.js
 
 setup: $(INSTALLED)
 
@@ -28,7 +40,7 @@ $(INSTALLED): requirements.txt pyproject.toml
 data: $(INSTALLED)
 	$(BIN)/python -m course_utils data
 
-$(EXECUTION_STAMP): $(wildcard course_utils/*.py)
+$(EXECUTION_STAMP): $(wildcard course_utils/*.py course_utils/explorer/*)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
