@@ -15,9 +15,9 @@ must fit in the machine. File-backed pages (mostly the shared libraries TensorFl
 ``--cells`` also prints, per code cell, the peak anon during the cell and the anon and file
 after it: where a chapter's bytes go.
 
-Then the latent explorer's leak check: in a fresh kernel, build ``latent_explorer`` on the trained
-decoder, move its sliders 1,000 times, and report how much the kernel's resident memory (VmRSS)
-grew; goal <= 20 MB.
+Then, when no chapter is named, the latent explorer's leak check: in a fresh kernel, build
+``latent_explorer`` on the trained decoder, move its sliders 1,000 times, and report how much the
+kernel's resident memory (VmRSS) grew; goal <= 20 MB.
 """
 
 import sys
