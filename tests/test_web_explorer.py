@@ -116,7 +116,8 @@ def test_the_package_script_and_style_are_inlined(decoder):
     script = files.joinpath("latent_explorer.js").read_text()
     style = files.joinpath("latent_explorer.css").read_text()
     assert script in html and style in html
-    assert "</" not in script and "</" not in style  # neither can end its element early
+    for text in (script, style):  # neither may end its element early
+        assert "</" not in text and "<!--" not in text
     root = next(attrs for _, attrs in Elements(html).elements if attrs.get("id") == "ex-1")
     assert f"--latent-explorer-digit-side: {DIGIT_SIDE_PX}px" in root["style"]
 
@@ -164,10 +165,24 @@ def test_bad_input_is_a_clear_error(decoder):
         static_latent_explorer(decoder, latents=np.full((3, 2), np.nan))
 
 
-@pytest.mark.parametrize("element_id", ["1st", "a b", 'x"><script>', "é", 7])
-def test_element_ids_that_are_not_plain_names_are_refused(decoder, element_id):
-    with pytest.raises(ValueError, match="element_id must start with a letter"):
+@pytest.mark.parametrize("element_id", [
+    "</script><script>window.__pwned=1</script>", 'x" onmouseover="alert(1)', "1st", "",
+    "a b", "quote'", "é", "a.b", 7,
+])
+def test_element_ids_that_are_not_plain_html_ids_are_refused(decoder, element_id):
+    with pytest.raises(ValueError, match=r"element_id must start with a letter .*'explorer-1'"):
         static_latent_explorer(decoder, ranges=[(0, 1), (0, 1)], element_id=element_id)
+
+
+def test_a_plain_element_id_is_used_as_given(decoder):
+    html = static_latent_explorer(decoder, ranges=[(0, 1), (0, 1)], element_id="my_ex-2").html
+    assert 'id="my_ex-2"' in html and 'id="my_ex-2-z1"' in html
+
+
+def test_json_inside_the_page_script_cannot_close_it():
+    text = web_explorer.script_safe_json({"name": "</script><!-- & <script>"})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"name": "</script><!-- & <script>"}
 
 
 def test_given_weights_render_without_tensorflow_or_ipywidgets(decoder):

@@ -53,15 +53,15 @@ from .shared import (
     SCATTER_ALT,
     SCREEN_DPI,
     ExplorerInputs,
+    check_explorer_inputs,
     check_inputs_for_sizes,
-    decoder_sizes,
     latent_scatter_figure,
 )
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
 FLOAT16_TOLERANCE = 0.002  # max abs pixel error accepted from rounding the weights to float16
 SCATTER_DPI = 2 * SCREEN_DPI  # drawn at twice its CSS size: sharp on high-density screens
-ELEMENT_ID = re.compile(r"[A-Za-z][\w-]*", re.ASCII)
+ELEMENT_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # safe in HTML attributes, CSS and JavaScript
 POINTS_PER_INCH = 72
 
 
@@ -151,9 +151,20 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def _script_json(value) -> str:
-    """JSON that is safe inside a <script> element: no "<", so never a "</script>"."""
-    return json.dumps(value, separators=(",", ":")).replace("<", "\\u003c")
+def check_element_id(element_id: str) -> str:
+    """``element_id`` if it is a plain HTML id (a letter, then letters, digits, ``_`` or ``-``),
+    which the page can use as is in attributes, selectors and script; else a ``ValueError``."""
+    if not isinstance(element_id, str) or not ELEMENT_ID.fullmatch(element_id):
+        raise ValueError("element_id must start with a letter and hold only letters, digits, '_' "
+                         f"and '-' (e.g. 'explorer-1'); got {element_id!r}")
+    return element_id
+
+
+def script_safe_json(value) -> str:
+    """``value`` as JSON that can sit inside a ``<script>`` element: ``<``, ``>`` and ``&`` are
+    written as ``\\u`` escapes, so no string in it can close the element or open a comment."""
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _px(points: float) -> str:
@@ -167,14 +178,12 @@ class StaticLatentExplorer:
     """
 
     def __init__(self, decoder, inputs: ExplorerInputs, element_id=None):
+        self.element_id = (f"latent-explorer-{uuid.uuid4().hex[:12]}" if element_id is None
+                           else check_element_id(element_id))
         self.inputs = inputs
         self.layers = (_given_layers(decoder) if isinstance(decoder, (list, tuple))
                        else dense_layers(decoder))
         self.weights_dtype = _storage_dtype(self.layers, inputs.ranges)
-        self.element_id = element_id or f"latent-explorer-{uuid.uuid4().hex[:12]}"
-        if not isinstance(self.element_id, str) or not ELEMENT_ID.fullmatch(self.element_id):
-            raise ValueError("element_id must start with a letter and hold only letters, digits, "
-                             f"'_' and '-'; got {self.element_id!r}")
         self.html = self._render()
 
     def _repr_html_(self) -> str:
@@ -182,7 +191,7 @@ class StaticLatentExplorer:
 
     def _model_json(self, scatter) -> str:
         dtype = self.weights_dtype
-        return _script_json({
+        return script_safe_json({
             "dtype": dtype,
             "layers": [
                 {"inputs": int(kernel.shape[0]), "units": int(kernel.shape[1]),
@@ -259,7 +268,7 @@ class StaticLatentExplorer:
 <script>(function () {{
 {_asset("latent_explorer.js")}
 startLatentExplorer(document.currentScript ? document.currentScript.parentElement
-                    : document.getElementById({_script_json(root)}));
+                    : document.getElementById({script_safe_json(root)}));
 }})();</script>
 </div>"""
 
@@ -279,10 +288,9 @@ def static_latent_explorer(decoder, latents=None, labels=None, ranges=None,
     the root element (a letter, then letters, digits, ``_`` or ``-``), else a unique id.
     """
     if isinstance(decoder, (list, tuple)):
-        layers = _given_layers(decoder)
-        sizes = (layers[0].kernel.shape[0], layers[-1].kernel.shape[1])
-        decoder = layers
+        decoder = _given_layers(decoder)
+        sizes = (decoder[0].kernel.shape[0], decoder[-1].kernel.shape[1])
+        inputs = check_inputs_for_sizes(*sizes, latents, labels, ranges)
     else:
-        sizes = decoder_sizes(decoder)
-    inputs = check_inputs_for_sizes(*sizes, latents, labels, ranges)
+        inputs = check_explorer_inputs(decoder, latents, labels, ranges)
     return StaticLatentExplorer(decoder, inputs, element_id=element_id)
