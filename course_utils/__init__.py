@@ -13,12 +13,8 @@ ipywidgets or matplotlib, if that module needs them) the first time it is used (
 import importlib
 import os
 
-from . import runtime
-
 # Keep TensorFlow's start-up log lines (CPU features, XLA) off the chapters' pages.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Fewer malloc arenas for TensorFlow's threads: tens of MB less in a chapter (see .runtime).
-runtime.limit_malloc_arenas()
 
 _HOMES = {  # public name -> the module that defines it
     "pca_test_mse": "baselines",

@@ -2,8 +2,6 @@
 front end."""
 
 import json
-import os
-import re
 import resource
 import shutil
 import subprocess
@@ -89,34 +87,3 @@ def test_the_wheel_ships_the_explorers_script_and_style(repo_root, tmp_path):
                     "course_utils/explorer/latent_explorer.css",
                     "course_utils/explorer/static.py", "course_utils/prose.py"):
         assert shipped in names
-
-
-ARENAS_AFTER_THREADS = """
-import ctypes, threading
-{setup}
-libc = ctypes.CDLL(None)
-libc.malloc.restype = ctypes.c_void_p
-all_allocated = threading.Barrier(8)
-def allocate():
-    libc.malloc(1 << 16)  # a new thread's first malloc takes an arena...
-    all_allocated.wait()  # ...which it keeps while it lives
-threads = [threading.Thread(target=allocate) for _ in range(8)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
-"""
-
-
-@pytest.mark.parametrize("setup, environment, most", [
-    ("import course_utils", {}, 2),
-    ("import keras\nimport course_utils", {}, 2),  # chapters 2 and 3 import Keras first
-    ("import course_utils", {"MALLOC_ARENA_MAX": "4"}, 4),  # the reader's setting wins
-])
-def test_threads_share_two_malloc_arenas(setup, environment, most):
-    result = subprocess.run([sys.executable, "-c", ARENAS_AFTER_THREADS.format(setup=setup)],
-                            capture_output=True, text=True, check=True,
-                            env={**os.environ, **environment})
-    arenas = re.findall(r"^Arena \d+:", result.stderr, re.M)
-    assert 1 <= len(arenas) <= most, result.stderr
