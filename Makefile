@@ -10,21 +10,32 @@ NODE_PACKAGES := node_modules/.installed
 # changes, forget the cache and Sphinx's record of what is up to date, so every chapter runs again.
 # The stamp is named after course_utils' content (not its date), so that a cache restored by CI or
 # kept across a checkout stays valid exactly when course_utils is the same.
-EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py | sha256sum | cut -c1-16)
+EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py course_utils/explorer/*.py course_utils/explorer/*.js \
+                    course_utils/explorer/*.css | sha256sum | cut -c1-16)
 # apt-get needs root: CI here runs as root, GitHub's runners as a user with sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test lint colab-check setup data site-packages browser benchmarks clean
+.PHONY: book test test-fast lint check-js colab-check setup data site-packages browser benchmarks clean
 
 book: data site-packages $(EXECUTION_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 
-test: lint data site-packages browser $(EXECUTION_STAMP)
+test: lint data site-packages browser check-js $(EXECUTION_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests book
 
-# The GitHub workflows in .github/workflows, checked by actionlint (pinned in requirements.txt).
+# The unit tests only, in about a minute: no notebooks, browser or training (markers in pyproject).
+test-fast: data check-js
+	$(BIN)/python -m pytest -m "not notebooks and not browser and not training" tests
+
+# ruff (configured in pyproject.toml; book/ruff.toml: the chapters' 79 columns) and the GitHub
+# workflows in .github/workflows, checked by actionlint (both pinned in requirements.txt).
 lint: $(INSTALLED)
+	$(BIN)/ruff check .
 	$(BIN)/actionlint
+
+# The static latent explorer's script parses (it runs only in readers' browsers).
+check-js:
+	node --check course_utils/explorer/latent_explorer.js
 
 # The Colab route on a Colab-like Python 3.12 (scripts/colab_check.py). Not part of `make test`:
 # it takes minutes and a 645 MB TensorFlow download the first time; CI runs it as its own job.

@@ -2,15 +2,24 @@
 
     python -m course_utils data    # fetch and verify MNIST into the cache
     python -m course_utils model   # also train the chapters' default model into the model cache
+
+Each command imports what it needs when it runs, so ``--help`` answers at once and TensorFlow
+loads only for ``model``.
 """
 
 import argparse
 
-from .data import MnistUnavailableError, fetch_mnist, load_mnist
-from .training import model_cache_dir, reconstruction_mse, trained_autoencoder
+
+def fetch_mnist():
+    """:func:`course_utils.data.fetch_mnist` (numpy and pooch load when a command needs them)."""
+    from .data import fetch_mnist
+
+    return fetch_mnist()
 
 
 def fetch_data() -> None:
+    from .data import MnistUnavailableError
+
     try:
         fetched = fetch_mnist()
     except MnistUnavailableError as error:
@@ -20,6 +29,9 @@ def fetch_data() -> None:
 
 
 def cache_default_model() -> None:
+    from .data import load_mnist
+    from .training import model_cache_dir, reconstruction_mse, trained_autoencoder
+
     fetch_data()
     model = trained_autoencoder(verbose=2)
     (_, _), (x_test, _) = load_mnist(model.recipe.digits)
@@ -28,10 +40,12 @@ def cache_default_model() -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_utils",
+                                     description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("data", help="fetch and verify MNIST into the cache")
-    commands.add_parser("model", help="fetch MNIST and train the default model into the model cache")
+    commands.add_parser("model",
+                        help="fetch MNIST and train the default model into the model cache")
     arguments = parser.parse_args(argv)
     {"data": fetch_data, "model": cache_default_model}[arguments.command]()
 

@@ -1,4 +1,8 @@
-"""Diagrams drawn by the course itself (no hotlinked images): the encoder/decoder picture."""
+"""Diagrams drawn by the course itself (no hotlinked images): the encoder/decoder picture.
+
+Apart from :mod:`.plots` because it draws the model's structure, not data: plots show what a
+chapter computed (digits, losses, codes); a diagram explains before anything is computed.
+"""
 
 from __future__ import annotations
 

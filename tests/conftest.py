@@ -1,4 +1,5 @@
-"""Shared fixtures: the strictly built book, a loopback server for it, headless Chromium and axe-core."""
+"""Shared fixtures: the repository and its table of contents, the strictly built book, a loopback
+server for it, headless Chromium and axe-core; and the markers of the slow tests."""
 
 import functools
 import http.server
@@ -9,10 +10,12 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 BUILD_DIR = ROOT / "_build"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
@@ -20,6 +23,37 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
+
+# The slow kinds of test (markers declared in pyproject.toml), by file; `make test-fast` skips them.
+SLOW_FILES = {
+    "test_notebooks.py": "notebooks", "test_book_build.py": "notebooks",
+    "test_site.py": "browser", "test_browser_explorer.py": "browser",
+    "test_training.py": "training",
+}
+SLOW_TESTS = {"test_model_fills_the_model_cache_and_reports_the_test_mse": "training"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = Path(str(item.path))
+        if path.suffix == ".ipynb":  # nbval runs the chapters themselves
+            marker = "notebooks"
+        else:
+            marker = SLOW_FILES.get(path.name) or SLOW_TESTS.get(getattr(item, "originalname", ""))
+        if marker:
+            item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository's root folder."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def toc() -> dict:
+    """The book's table of contents, ``_toc.yml``."""
+    return TOC
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from course_utils import build_autoencoder, load_mnist, static_latent_explorer, trained_autoencoder
-from course_utils import web_explorer
-from course_utils.widgets import check_explorer_inputs, latent_scatter_figure
+from course_utils.explorer import static as web_explorer
+from course_utils.explorer.shared import check_explorer_inputs, latent_scatter_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "book" / "04_latent_space.ipynb"

@@ -1,15 +1,23 @@
+"""course_utils.explorer.static: the latent explorer as one self-contained HTML fragment."""
+
 import base64
 import json
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
+from importlib import resources
 
 import keras
 import numpy as np
 import pytest
 
 from course_utils import StaticLatentExplorer, build_autoencoder, static_latent_explorer
-from course_utils import web_explorer
-from course_utils.web_explorer import dense_layers, forward
+from course_utils.explorer import static as web_explorer
+from course_utils.explorer.shared import DIGIT_ALT, DIGIT_SIDE_PX, SCATTER_ALT
+from course_utils.explorer.static import dense_layers, forward
+
+MODEL_SCRIPT = r'<script type="application/json" class="latent-explorer-model">(.*?)</script>'
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +33,7 @@ def latents():
 
 
 def embedded_model(html: str) -> dict:
-    found = re.search(r'<script type="application/json" class="latent-explorer-model">(.*?)</script>', html, re.S)
-    return json.loads(found.group(1))
+    return json.loads(re.search(MODEL_SCRIPT, html, re.S).group(1))
 
 
 def decode_weights(text: str, dtype: str) -> np.ndarray:
@@ -48,9 +55,10 @@ def test_embedded_weights_round_trip_to_the_decoders(decoder, latents):
     assert isinstance(explorer, StaticLatentExplorer) and explorer._repr_html_() == explorer.html
     model = embedded_model(explorer.html)
     dense = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Dense)]
-    assert [(layer["inputs"], layer["units"], layer["activation"]) for layer in model["layers"]] == [
+    assert [(exported["inputs"], exported["units"], exported["activation"])
+            for exported in model["layers"]] == [
         (layer.kernel.shape[0], layer.units, layer.activation.__name__) for layer in dense]
-    for exported, layer in zip(model["layers"], dense):
+    for exported, layer in zip(model["layers"], dense, strict=True):
         kernel = decode_weights(exported["kernel"], model["dtype"]).reshape(layer.kernel.shape)
         bias = decode_weights(exported["bias"], model["dtype"])
         np.testing.assert_allclose(kernel, np.asarray(layer.kernel), rtol=1e-3, atol=1e-7)
@@ -75,7 +83,8 @@ def test_float16_only_when_it_stays_within_tolerance(decoder, latents, monkeypat
 
 
 def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
-    one, two = (static_latent_explorer(decoder, latents=latents[0], labels=latents[1]) for _ in range(2))
+    one, two = (static_latent_explorer(decoder, latents=latents[0], labels=latents[1])
+                for _ in range(2))
     elements = Elements(one.html + two.html).elements
     ids = [attrs["id"] for _, attrs in elements if "id" in attrs]
     assert len(ids) == len(set(ids)) == 6  # per explorer: the root and two sliders
@@ -85,7 +94,8 @@ def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
     assert labelled == {attrs["id"] for attrs in sliders}
     low, high = latents[0].min(axis=0), latents[0].max(axis=0)
     for dim, attrs in enumerate(sliders[:2]):
-        assert float(attrs["min"]) == pytest.approx(low[dim]) and float(attrs["max"]) == pytest.approx(high[dim])
+        assert float(attrs["min"]) == pytest.approx(low[dim])
+        assert float(attrs["max"]) == pytest.approx(high[dim])
         assert float(attrs["min"]) <= float(attrs["value"]) <= float(attrs["max"])
     roots = [attrs for tag, attrs in elements if attrs.get("class") == "latent-explorer"]
     assert [attrs["data-latent-dim"] for attrs in roots] == ["2", "2"]
@@ -94,9 +104,28 @@ def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
 def test_the_page_loads_nothing_from_elsewhere(decoder, latents):
     html = static_latent_explorer(decoder, latents=latents[0], labels=latents[1]).html
     elements = Elements(html).elements
-    sources = [attrs.get("src") or attrs["href"] for _, attrs in elements if "src" in attrs or "href" in attrs]
+    sources = [attrs.get("src") or attrs["href"] for _, attrs in elements
+               if "src" in attrs or "href" in attrs]
     assert sources and all(source.startswith("data:image/png;base64,") for source in sources)
     assert "http:" not in html and "https:" not in html and "@import" not in html
+
+
+def test_the_package_script_and_style_are_inlined(decoder):
+    html = static_latent_explorer(decoder, ranges=[(0, 1), (0, 1)], element_id="ex-1").html
+    files = resources.files("course_utils.explorer")
+    script = files.joinpath("latent_explorer.js").read_text()
+    style = files.joinpath("latent_explorer.css").read_text()
+    assert script in html and style in html
+    for text in (script, style):  # neither may end its element early
+        assert "</" not in text and "<!--" not in text
+    root = next(attrs for _, attrs in Elements(html).elements if attrs.get("id") == "ex-1")
+    assert f"--latent-explorer-digit-side: {DIGIT_SIDE_PX}px" in root["style"]
+
+
+def test_both_images_carry_the_explorers_shared_texts(decoder, latents):
+    elements = Elements(static_latent_explorer(decoder, latents=latents[0]).html).elements
+    assert [attrs["aria-label"] for tag, attrs in elements if tag == "canvas"] == [DIGIT_ALT]
+    assert [attrs["alt"] for tag, attrs in elements if tag == "img"] == [SCATTER_ALT]
 
 
 def test_the_scatter_geometry_maps_the_ranges_into_the_image(decoder, latents):
@@ -106,17 +135,27 @@ def test_the_scatter_geometry_maps_the_ranges_into_the_image(decoder, latents):
     assert 0 < left < right and 0 < top < bottom
     assert scatter["xlim"][0] < -4 and scatter["xlim"][1] > 4
     assert scatter["ylim"][0] < 0 and scatter["ylim"][1] > 2
-    assert embedded_model(static_latent_explorer(decoder, ranges=[(-4, 4), (0, 2)]).html)["scatter"] is None
+    no_scatter = static_latent_explorer(decoder, ranges=[(-4, 4), (0, 2)])
+    assert embedded_model(no_scatter.html)["scatter"] is None
 
 
 def test_only_dense_decoders_can_be_exported():
-    conv = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784), keras.layers.Reshape((784, 1)),
-                             keras.layers.Conv1D(1, 3, padding="same"), keras.layers.Flatten()])
+    conv = keras.Sequential([
+        keras.Input((2,)), keras.layers.Dense(784), keras.layers.Reshape((784, 1)),
+        keras.layers.Conv1D(1, 3, padding="same"), keras.layers.Flatten()])
     with pytest.raises(ValueError, match="only export Dense layers.*Reshape"):
         static_latent_explorer(conv, ranges=[(0, 1), (0, 1)])
     softplus = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784, activation="softplus")])
     with pytest.raises(ValueError, match="uses 'softplus'"):
         static_latent_explorer(softplus, ranges=[(0, 1), (0, 1)])
+
+
+def test_a_functional_decoder_exports_too(decoder):
+    codes = values = keras.Input((2,))
+    for layer in decoder.layers:
+        values = layer(values)
+    functional = keras.Model(codes, values)  # its layers include the InputLayer
+    assert [layer.activation for layer in dense_layers(functional)] == ["relu", "relu", "sigmoid"]
 
 
 def test_bad_input_is_a_clear_error(decoder):
@@ -127,23 +166,47 @@ def test_bad_input_is_a_clear_error(decoder):
 
 
 @pytest.mark.parametrize("element_id", [
-    "</script><script>window.__pwned=1</script>", 'x" onmouseover="alert(1)', "1starts-with-digit",
-    "", "has space", "quote'", "é-accent", "a.b", 7,
+    "</script><script>window.__pwned=1</script>", 'x" onmouseover="alert(1)', "1st", "",
+    "a b", "quote'", "é", "a.b", 7,
 ])
-def test_an_element_id_that_is_not_a_plain_html_id_is_refused(decoder, element_id):
-    inputs = web_explorer.check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
-    with pytest.raises(ValueError,
-                       match=r"element_id must start with a letter .*e\.g\. 'explorer-1'"):
-        StaticLatentExplorer(decoder, inputs, element_id=element_id)
+def test_element_ids_that_are_not_plain_html_ids_are_refused(decoder, element_id):
+    with pytest.raises(ValueError, match=r"element_id must start with a letter .*'explorer-1'"):
+        static_latent_explorer(decoder, ranges=[(0, 1), (0, 1)], element_id=element_id)
 
 
 def test_a_plain_element_id_is_used_as_given(decoder):
-    inputs = web_explorer.check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
-    explorer = StaticLatentExplorer(decoder, inputs, element_id="my_explorer-2")
-    assert 'id="my_explorer-2"' in explorer.html and 'id="my_explorer-2-z1"' in explorer.html
+    html = static_latent_explorer(decoder, ranges=[(0, 1), (0, 1)], element_id="my_ex-2").html
+    assert 'id="my_ex-2"' in html and 'id="my_ex-2-z1"' in html
 
 
 def test_json_inside_the_page_script_cannot_close_it():
     text = web_explorer.script_safe_json({"name": "</script><!-- & <script>"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"name": "</script><!-- & <script>"}
+
+
+def test_given_weights_render_without_tensorflow_or_ipywidgets(decoder):
+    weights = [(layer.kernel.tolist(), layer.bias.tolist(), layer.activation)
+               for layer in dense_layers(decoder)]
+    script = (
+        "import json, sys\n"
+        "from course_utils import static_latent_explorer\n"
+        "layers = json.load(sys.stdin)\n"
+        "explorer = static_latent_explorer(layers, latents=[[0, 0], [1, 2], [-1, 3]])\n"
+        "heavy = {'tensorflow', 'keras', 'ipywidgets'} & set(sys.modules)\n"
+        "print(json.dumps({'heavy': sorted(heavy), 'html': explorer.html}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], input=json.dumps(weights),
+                            capture_output=True, text=True, check=True)
+    rendered = json.loads(result.stdout)
+    assert rendered["heavy"] == []
+    model = embedded_model(rendered["html"])
+    kernel = decode_weights(model["layers"][0]["kernel"], model["dtype"])
+    np.testing.assert_allclose(kernel, np.ravel(weights[0][0]), rtol=1e-3, atol=1e-7)
+
+
+def test_given_weights_must_chain():
+    wide, narrow = np.zeros((2, 8)), np.zeros((4, 784))
+    with pytest.raises(ValueError, match="layer #1 takes 4 inputs but layer #0 gives 8"):
+        static_latent_explorer([(wide, np.zeros(8), "relu"), (narrow, np.zeros(784), "sigmoid")],
+                               ranges=[(0, 1), (0, 1)])

@@ -1,3 +1,5 @@
+"""course_utils.explorer.kernel: the latent explorer as ipywidgets in a kernel."""
+
 import io
 
 import numpy as np
@@ -5,7 +7,7 @@ import pytest
 from PIL import Image
 
 from course_utils import LatentExplorer, build_autoencoder, latent_explorer
-from course_utils.widgets import DIGIT_SCALE, check_explorer_inputs
+from course_utils.explorer.shared import DIGIT_ALT, DIGIT_SCALE, SCATTER_ALT, check_explorer_inputs
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,8 @@ def test_sliders_span_the_latents_and_start_at_their_median(decoder, latents):
     explorer = latent_explorer(decoder, latents=codes, labels=labels)
     assert isinstance(explorer, LatentExplorer)
     np.testing.assert_allclose([(s.min, s.max) for s in explorer.sliders],
-                               np.stack([codes.min(axis=0), codes.max(axis=0)], axis=1), rtol=1e-6)
+                               np.stack([codes.min(axis=0), codes.max(axis=0)], axis=1),
+                               rtol=1e-6)
     np.testing.assert_allclose(explorer.z, np.median(codes, axis=0), rtol=1e-5)
 
 
@@ -59,7 +62,7 @@ def test_a_slider_move_updates_the_same_widgets_in_place(decoder, latents):
     before_digit, before_scatter = digit.value, scatter.value
     explorer.sliders[0].value = explorer.sliders[0].max
     assert explorer.children == children
-    assert digit.tooltip and scatter.tooltip  # their text alternatives (the images' title)
+    assert (digit.tooltip, scatter.tooltip) == (DIGIT_ALT, SCATTER_ALT)  # the images' titles
     assert explorer.digit_image is digit and explorer.scatter_image is scatter
     assert digit.value != before_digit
     assert scatter.value != before_scatter
@@ -75,8 +78,9 @@ def test_the_marker_moves_to_z_and_nothing_else_changes(decoder, latents):
         return np.array([height - y, x])  # (row, column) from the top left
 
     old_place, old_frame = marker_pixel(), png_pixels(explorer.scatter_image.value)
-    explorer.sliders[0].value = explorer.sliders[0].min + 0.2 * (explorer.sliders[0].max - explorer.sliders[0].min)
-    explorer.sliders[1].value = explorer.sliders[1].max - 0.2 * (explorer.sliders[1].max - explorer.sliders[1].min)
+    first, second = explorer.sliders
+    first.value = first.min + 0.2 * (first.max - first.min)
+    second.value = second.max - 0.2 * (second.max - second.min)
     new_place, new_frame = marker_pixel(), png_pixels(explorer.scatter_image.value)
     assert np.linalg.norm(new_place - old_place) > 50
 
@@ -86,7 +90,8 @@ def test_the_marker_moves_to_z_and_nothing_else_changes(decoder, latents):
     assert near_new.sum() > 30 and near_old.sum() > 30
     assert np.all(near_old | near_new)
     # The marker is a black ring: dark pixels around the new place.
-    ring = new_frame[int(new_place[0]) - 12:int(new_place[0]) + 13, int(new_place[1]) - 12:int(new_place[1]) + 13]
+    row, column = new_place.astype(int)
+    ring = new_frame[row - 12:row + 13, column - 12:column + 13]
     assert (ring.max(axis=-1) < 60).sum() > 40
 
 

@@ -101,7 +101,8 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
         assert "scripts/colab_check.py" in caches["~/.cache/colab-check-wheels"]["key"]
     if workflow["jobs"].get("test") or workflow["jobs"].get("build"):
         execution = caches["_build/.jupyter_cache\n_build/.course_utils-*"]
-        assert "hashFiles('course_utils/*.py', 'requirements.txt')" in execution["key"]
+        assert ("hashFiles('course_utils/**/*.py', 'course_utils/**/*.js', "
+                "'course_utils/**/*.css', 'requirements.txt')") in execution["key"]
         assert "hashFiles('book/**/*.ipynb')" in execution["key"]
         assert execution["key"].startswith(execution["restore-keys"])  # same course_utils only
 
@@ -113,7 +114,10 @@ def make_variable(name: str) -> str:
 
 
 def test_the_execution_stamp_that_ci_caches_is_named_after_course_utils_content():
-    content = b"".join(path.read_bytes() for path in sorted((ROOT / "course_utils").glob("*.py")))
+    package = ROOT / "course_utils"
+    files = [*sorted(package.glob("*.py")), *sorted(package.glob("explorer/*.py")),
+             *sorted(package.glob("explorer/*.js")), *sorted(package.glob("explorer/*.css"))]
+    content = b"".join(path.read_bytes() for path in files)
     stamp = make_variable("EXECUTION_STAMP")
     assert stamp == f"_build/.course_utils-{hashlib.sha256(content).hexdigest()[:16]}"
     assert Path(stamp).match("_build/.course_utils-*")

@@ -1,4 +1,4 @@
-"""Helpers for chapters as pages of the book: quoting computed numbers in the prose."""
+"""Numbers quoted in the chapters' prose: ``glue`` records a computed value for the book build."""
 
 from __future__ import annotations
 

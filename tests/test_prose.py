@@ -1,4 +1,4 @@
-"""course_utils.book: numbers glued in a real kernel are what myst-nb reads back."""
+"""course_utils.prose: numbers glued in a real kernel are what myst-nb reads back."""
 
 import sys
 
@@ -10,7 +10,9 @@ from course_utils import glue
 
 def test_glue_records_the_value_for_myst_nb():
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import numpy as np\nfrom course_utils.book import glue\nglue('test_mse', np.float64(0.0259))")])
+        "import numpy as np\n"
+        "from course_utils import glue\n"
+        "glue('test_mse', np.float64(0.0259))")])
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     (output,) = notebook.cells[0].outputs
     assert output.metadata["scrapbook"]["name"] == "test_mse"
@@ -18,6 +20,6 @@ def test_glue_records_the_value_for_myst_nb():
 
 
 def test_glue_does_nothing_where_myst_nb_is_missing(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "myst_nb", None)  # makes `import myst_nb` fail, as on Colab
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # `import myst_nb` fails, as on Colab
     assert glue("test_mse", 0.0259) is None
     assert capsys.readouterr().out == ""
