@@ -359,7 +359,7 @@ VALIDATION_SEED = 0
 def split_validation(x, y, fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED):
     """Hold out a validation set from training data: ``(x_train, y_train), (x_val, y_val)``.
 
-    The same call as chapter 3 shows on the page, scikit-learn's ``train_test_split`` with
+    Shown in chapter 3, which makes the same call on the page: scikit-learn's ``train_test_split`` with
     the digits' proportions kept (``stratify``), so every chapter and the model cache see one
     split. Validation chooses (recipes, epochs); the test set only reports.
     """

@@ -13,6 +13,9 @@ def build_autoencoder(latent_dim=2, input_dim=784, hidden=(500, 300), output_act
     back through the same sizes in reverse to ``x̂ = g(z)``. The autoencoder is ``g(f(x))``.
     ``output_activation`` is the decoder's last activation (``None`` for linear,
     ``"sigmoid"`` to keep pixels in [0, 1]).
+
+    Shown in chapter 2, which writes these layers in Keras on the page; tests/test_models.py
+    proves the two build the same layers.
     """
     encoder = keras.Sequential(
         [keras.Input(shape=(input_dim,), name="image")]

@@ -291,8 +291,8 @@ class _StopOnNaN(keras.callbacks.Callback):
 def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoencoder:
     """Build and train the autoencoder ``recipe`` describes on ``x_train``.
 
-    The steps are chapter 3's, written there in plain Keras: seed, build, ``compile`` with the
-    squared loss, ``fit(x, x)``; ``x_val`` (if given) is what Keras reports as ``val_loss``.
+    Shown in chapter 3, which writes the steps in plain Keras on the page (a test proves they
+    are the same): seed, build, ``compile`` with the squared loss, ``fit(x, x)``; ``x_val`` (if given) is what Keras reports as ``val_loss``.
     Both are checked first (:func:`check_images`); a loss that becomes NaN stops training with
     a :class:`TrainingDivergedError`.
     """
