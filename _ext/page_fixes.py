@@ -28,7 +28,9 @@ def drop_repeated_inline_scripts(app: Sphinx, pagename, templatename, context, d
     scripts[:] = unique
 
 
-def make_bibliography_entries_list_items(app: Sphinx, pagename, templatename, context, doctree) -> None:
+def make_bibliography_entries_list_items(
+    app: Sphinx, pagename, templatename, context, doctree
+) -> None:
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 

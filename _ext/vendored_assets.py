@@ -26,7 +26,10 @@ VENDORED = [
     # Font Awesome 5, which embed-amd.js fetches from its own folder when a widget shows an icon:
     ("@jupyter-widgets/html-manager/dist/*.woff2", "html-manager"),
     ("@fortawesome/fontawesome-free/LICENSE.txt", "html-manager/fontawesome-free"),
-    ("@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt", "html-manager"),  # bundled libraries
+    (
+        "@jupyter-widgets/html-manager/dist/embed.js.LICENSE.txt",
+        "html-manager",
+    ),  # bundled libraries
     # ipywidgets' BSD-3-Clause licence: html-manager's npm package ships without a copy of it.
     ("@jupyter-widgets/schema/LICENSE", "html-manager"),
 ]
@@ -40,7 +43,8 @@ def copy_vendored_assets(app: Sphinx) -> None:
         sources = sorted(NODE_MODULES.glob(pattern))
         if not sources:
             raise ExtensionError(
-                f"{NODE_MODULES / pattern} is missing: run `npm ci` (or `make book`) to install the "
+                f"{NODE_MODULES / pattern} is missing: run `npm ci` (or `make book`) to install "
+                "the "
                 "pinned npm packages whose files the book serves itself"
             )
         (vendor_dir / destination).mkdir(parents=True, exist_ok=True)

@@ -89,8 +89,12 @@ class Sampler:
 def run_chapter(path: Path, per_cell=False) -> dict:
     """Execute ``path`` in a fresh kernel; its peak anon, file and VmHWM (MB) and timings (s)."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     first_figure = None
     with client.setup_kernel():
@@ -100,18 +104,26 @@ def run_chapter(path: Path, per_cell=False) -> dict:
             sampler.reset_window()
             client.execute_cell(cell, index)
             if first_figure is None and any(
-                    "image/png" in output.get("data", {}) for output in cell.get("outputs", [])):
+                "image/png" in output.get("data", {}) for output in cell.get("outputs", [])
+            ):
                 first_figure = time.perf_counter() - start
             if per_cell and cell.cell_type == "code":
                 after = sampler.sample()
                 first_line = cell.source.strip().splitlines()[0][:48] if cell.source.strip() else ""
-                print(f"  cell {index:2d}: anon peak {sampler.window_anon:5.0f}, after "
-                      f"{after['RssAnon']:5.0f}; file {after['RssFile']:4.0f} MB  {first_line}",
-                      flush=True)
+                print(
+                    f"  cell {index:2d}: anon peak {sampler.window_anon:5.0f}, after "
+                    f"{after['RssAnon']:5.0f}; file {after['RssFile']:4.0f} MB  {first_line}",
+                    flush=True,
+                )
         sampler.stop()
         hwm = status_mb(pid, "VmHWM")["VmHWM"]
-    return {"anon": sampler.peak_anon, "file": sampler.peak_file, "VmHWM": hwm,
-            "seconds": time.perf_counter() - start, "first_figure": first_figure}
+    return {
+        "anon": sampler.peak_anon,
+        "file": sampler.peak_file,
+        "VmHWM": hwm,
+        "seconds": time.perf_counter() - start,
+        "first_figure": first_figure,
+    }
 
 
 def over_goals(chapter: str, figures: dict) -> list[str]:
@@ -146,18 +158,21 @@ EXPLORER_MOVES = "move_sliders(1000, seed=1)"
 
 def explorer_leak_mb() -> float:
     """Growth of a fresh kernel's resident memory over 1,000 moves of the explorer's sliders."""
-    notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(EXPLORER_SETUP), nbformat.v4.new_code_cell(EXPLORER_MOVES)])
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT)}})
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(EXPLORER_SETUP), nbformat.v4.new_code_cell(EXPLORER_MOVES)]
+    )
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+    )
     with client.setup_kernel():
         pid = client.km.provisioner.process.pid
         client.execute_cell(notebook.cells[0], 0)
         before = status_mb(pid, "VmRSS")["VmRSS"]
         client.execute_cell(notebook.cells[1], 1)
         after = status_mb(pid, "VmRSS")["VmRSS"]
-    print(f"latent explorer, 1000 slider moves: resident {before:.0f} MB → {after:.0f} MB",
-          flush=True)
+    print(
+        f"latent explorer, 1000 slider moves: resident {before:.0f} MB → {after:.0f} MB", flush=True
+    )
     return after - before
 
 
@@ -172,10 +187,13 @@ def main(arguments):
         first = figures["first_figure"]
         figure_note = "no figure" if first is None else f"first figure after {first:4.1f} s"
         missed = over_goals(chapter.name, figures)
-        print(f"{chapter.name:32s} anon {figures['anon']:4.0f}  file {figures['file']:4.0f}  "
-              f"VmHWM {figures['VmHWM']:5.0f} MB  {figures['seconds']:5.1f} s in all, "
-              f"{figure_note} (kernel start included)  "
-              f"{'over: ' + ', '.join(missed) if missed else 'within the goals'}", flush=True)
+        print(
+            f"{chapter.name:32s} anon {figures['anon']:4.0f}  file {figures['file']:4.0f}  "
+            f"VmHWM {figures['VmHWM']:5.0f} MB  {figures['seconds']:5.1f} s in all, "
+            f"{figure_note} (kernel start included)  "
+            f"{'over: ' + ', '.join(missed) if missed else 'within the goals'}",
+            flush=True,
+        )
     if not paths:
         print(f"explorer_leak_mb={explorer_leak_mb():.1f}")
     print(f"max_chapter_anon_mb={max(f['anon'] for f in results.values()):.0f}")

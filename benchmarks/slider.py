@@ -20,7 +20,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from course_utils import latent_explorer, load_mnist, plot_latent_scatter, show_digit, trained_autoencoder  # noqa: E402
+from course_utils import (
+    latent_explorer,
+    load_mnist,
+    plot_latent_scatter,
+    show_digit,
+    trained_autoencoder,
+)  # noqa: E402
 
 EXPLORER_UPDATES = 500
 REFERENCE_UPDATES = 40
@@ -29,7 +35,7 @@ REFERENCE_UPDATES = 40
 def slider_positions(count, seed=0):
     """(slider index, fraction of its range) per move: both sliders, spread over their ranges."""
     rng = np.random.default_rng(seed)
-    return list(zip(np.arange(count) % 2, rng.uniform(0.0, 1.0, count)))
+    return list(zip(np.arange(count) % 2, rng.uniform(0.0, 1.0, count), strict=False))
 
 
 def time_explorer(decoder, codes, labels):
@@ -57,7 +63,14 @@ def time_reference(decoder, codes, labels):
         fig, (ax_image, ax_map) = plt.subplots(1, 2, figsize=(7.5, 4), width_ratios=(1, 1.4))
         show_digit(ax_image, image, title="decoded image g(z)")
         plot_latent_scatter(codes, labels, ax=ax_map)
-        ax_map.plot(*z[0], "o", markersize=14, markerfacecolor="none", markeredgecolor="black", markeredgewidth=2.5)
+        ax_map.plot(
+            *z[0],
+            "o",
+            markersize=14,
+            markerfacecolor="none",
+            markeredgecolor="black",
+            markeredgewidth=2.5,
+        )
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png")
         plt.close(fig)
@@ -75,8 +88,12 @@ def time_predict(decoder, codes):
 
 
 def describe(name, milliseconds):
-    print(f"{name:34s} median {np.median(milliseconds):7.1f} ms   p90 {np.percentile(milliseconds, 90):7.1f} ms"
-          f"   ({len(milliseconds)} moves)", flush=True)
+    print(
+        f"{name:34s} median {np.median(milliseconds):7.1f} ms   "
+        f"p90 {np.percentile(milliseconds, 90):7.1f} ms"
+        f"   ({len(milliseconds)} moves)",
+        flush=True,
+    )
 
 
 def main():
@@ -88,7 +105,10 @@ def main():
     reference_ms = time_reference(model.decoder, codes, y_test)
     describe("reference (predict + new figure)", reference_ms)
     describe("  of which decoder.predict alone", time_predict(model.decoder, codes))
-    print(f"update_ms_median={np.median(explorer_ms):.1f} reference_ms_median={np.median(reference_ms):.1f}")
+    print(
+        f"update_ms_median={np.median(explorer_ms):.1f} "
+        f"reference_ms_median={np.median(reference_ms):.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,12 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from course_utils import (  # noqa: E402
-    DEFAULT_RECIPE, REFERENCE_RECIPE, load_mnist, reconstruction_mse, split_validation, train,
+    DEFAULT_RECIPE,
+    REFERENCE_RECIPE,
+    load_mnist,
+    reconstruction_mse,
+    split_validation,
+    train,
 )
 
 RECIPES = {
@@ -32,13 +37,18 @@ def measure(recipe, x_train, x_val, x_test):
     start = time.perf_counter()
     trained = train(recipe, x_train, verbose=0)
     seconds = time.perf_counter() - start
-    return (seconds, reconstruction_mse(trained.autoencoder, x_val),
-            reconstruction_mse(trained.autoencoder, x_test))
+    return (
+        seconds,
+        reconstruction_mse(trained.autoencoder, x_val),
+        reconstruction_mse(trained.autoencoder, x_test),
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2, help="training runs per recipe (default 2)")
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="training runs per recipe (default 2)"
+    )
     repeats = parser.parse_args().repeats
     if repeats < 1:
         parser.error(f"--repeats must be at least 1, got {repeats}")
@@ -49,19 +59,36 @@ def main():
         for name, recipe in RECIPES.items():
             seconds, val_mse, test_mse = measure(recipe, x_train, x_val, x_test)
             runs[name].append((seconds, val_mse, test_mse))
-            print(f"{name:10s} {seconds:6.1f} s  validation MSE {val_mse:.4f}  "
-                  f"test MSE {test_mse:.4f}", flush=True)
+            print(
+                f"{name:10s} {seconds:6.1f} s  validation MSE {val_mse:.4f}  "
+                f"test MSE {test_mse:.4f}",
+                flush=True,
+            )
     # The fastest run is the least disturbed one; the repeats' MSEs agree (same seed), else the
     # worst one counts.
-    best = {name: (min(run[0] for run in results), max(run[1] for run in results),
-                   max(run[2] for run in results)) for name, results in runs.items()}
+    best = {
+        name: (
+            min(run[0] for run in results),
+            max(run[1] for run in results),
+            max(run[2] for run in results),
+        )
+        for name, results in runs.items()
+    }
     reference, default, keras_adam = best["reference"], best["default"], best["keras_adam"]
-    print(f"default/reference time ratio {default[0] / reference[0]:.2f} (goal <= 0.5); "
-          f"validation MSE {'<=' if default[1] <= reference[1] else '>'} reference's")
-    print(f"fused Adam update: {keras_adam[0] / default[0]:.2f}x faster than Keras' Adam "
-          f"({keras_adam[0]:.1f} s -> {default[0]:.1f} s)")
-    print(" ".join(f"{name}_s={s:.1f} {name}_val_mse={val:.4f} {name}_test_mse={test:.4f}"
-                   for name, (s, val, test) in best.items()))
+    print(
+        f"default/reference time ratio {default[0] / reference[0]:.2f} (goal <= 0.5); "
+        f"validation MSE {'<=' if default[1] <= reference[1] else '>'} reference's"
+    )
+    print(
+        f"fused Adam update: {keras_adam[0] / default[0]:.2f}x faster than Keras' Adam "
+        f"({keras_adam[0]:.1f} s -> {default[0]:.1f} s)"
+    )
+    print(
+        " ".join(
+            f"{name}_s={s:.1f} {name}_val_mse={val:.4f} {name}_test_mse={test:.4f}"
+            for name, (s, val, test) in best.items()
+        )
+    )
 
 
 if __name__ == "__main__":

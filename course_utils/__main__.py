@@ -35,17 +35,21 @@ def cache_default_model() -> None:
     fetch_data()
     model = trained_autoencoder(verbose=2)
     (_, _), (x_test, _) = load_mnist(model.recipe.digits)
-    print(f"default recipe: test MSE {reconstruction_mse(model.autoencoder, x_test):.4f}, "
-          f"cached in {model_cache_dir()}")
+    print(
+        f"default recipe: test MSE {reconstruction_mse(model.autoencoder, x_test):.4f}, "
+        f"cached in {model_cache_dir()}"
+    )
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m course_utils",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m course_utils", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("data", help="fetch and verify MNIST into the cache")
-    commands.add_parser("model",
-                        help="fetch MNIST and train the default model into the model cache")
+    commands.add_parser(
+        "model", help="fetch MNIST and train the default model into the model cache"
+    )
     arguments = parser.parse_args(argv)
     {"data": fetch_data, "model": cache_default_model}[arguments.command]()
 

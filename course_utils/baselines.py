@@ -15,7 +15,9 @@ def pca_test_mse(x_train, x_test, max_components: int = 60) -> np.ndarray:
     """
     pca = PCA(n_components=max_components, random_state=0).fit(x_train)
     codes = pca.transform(x_test)
-    return np.array([
-        np.mean((x_test - (codes[:, :k] @ pca.components_[:k] + pca.mean_)) ** 2)
-        for k in range(1, max_components + 1)
-    ])
+    return np.array(
+        [
+            np.mean((x_test - (codes[:, :k] @ pca.components_[:k] + pca.mean_)) ** 2)
+            for k in range(1, max_components + 1)
+        ]
+    )

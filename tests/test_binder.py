@@ -1,4 +1,5 @@
-"""Binder builds the repository with repo2docker: check the Dockerfile it would build, without Docker."""
+"""Binder builds the repository with repo2docker: check the Dockerfile it would build, without
+Docker."""
 
 import os
 import subprocess
@@ -16,7 +17,10 @@ def dockerfile():
     repo2docker = Path(sys.executable).with_name("repo2docker")
     result = subprocess.run(
         [str(repo2docker), "--no-build", "--no-run", "--debug", str(ROOT)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout + result.stderr
@@ -28,7 +32,9 @@ def test_binder_uses_python_311(dockerfile):
 
 def test_binder_installs_the_pinned_requirements_then_course_utils_then_fetches_mnist(dockerfile):
     lines = dockerfile.splitlines()
-    requirements = lines.index('RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r "requirements.txt"')
+    requirements = lines.index(
+        'RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir -r "requirements.txt"'
+    )
     package = lines.index("RUN ${KERNEL_PYTHON_PREFIX}/bin/pip install --no-cache-dir .")
     post_build = lines.index("RUN ./postBuild")
     assert requirements < package < post_build
@@ -43,12 +49,17 @@ def _requirements():
             yield Requirement(line)
 
 
-@pytest.mark.parametrize("machine, expected", [("x86_64", "tensorflow-cpu"), ("aarch64", "tensorflow"),
-                                               ("arm64", "tensorflow")])
+@pytest.mark.parametrize(
+    "machine, expected",
+    [("x86_64", "tensorflow-cpu"), ("aarch64", "tensorflow"), ("arm64", "tensorflow")],
+)
 def test_each_platform_gets_exactly_one_tensorflow(machine, expected):
     environment = {"platform_machine": machine, "sys_platform": "linux", "python_version": "3.11"}
-    chosen = [r.name for r in _requirements()
-              if r.name.startswith("tensorflow") and (r.marker is None or r.marker.evaluate(environment))]
+    chosen = [
+        r.name
+        for r in _requirements()
+        if r.name.startswith("tensorflow") and (r.marker is None or r.marker.evaluate(environment))
+    ]
     assert chosen == [expected]
 
 

@@ -10,7 +10,7 @@ TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
 
 def page_text(html: str) -> str:
-    article = html[html.index("<article"):html.index("</article>")]
+    article = html[html.index("<article") : html.index("</article>")]
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", article))
 
 

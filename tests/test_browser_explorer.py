@@ -80,33 +80,49 @@ def max_pixel_error(page, root, decoder, latent_points) -> float:
 
 
 def _step(page, root) -> float:
-    return page.evaluate(f"() => Math.max(...Array.from(document.querySelectorAll('#{root} input'), s => +s.step))")
+    return page.evaluate(
+        f"() => Math.max(...Array.from(document.querySelectorAll('#{root} input'), s => +s.step))"
+    )
 
 
 def embedded_weights(page, root) -> list[np.ndarray]:
-    model = json.loads(page.eval_on_selector(f"#{root} script.latent-explorer-model", "e => e.textContent"))
+    model = json.loads(
+        page.eval_on_selector(f"#{root} script.latent-explorer-model", "e => e.textContent")
+    )
     dtype = {"float16": "<f2", "float32": "<f4"}[model["dtype"]]
-    return [np.frombuffer(base64.b64decode(layer[part]), dtype=dtype)
-            for layer in model["layers"] for part in ("kernel", "bias")]
+    return [
+        np.frombuffer(base64.b64decode(layer[part]), dtype=dtype)
+        for layer in model["layers"]
+        for part in ("kernel", "bias")
+    ]
 
 
 def assert_marker_at_z(page, root, decoder, codes, labels):
     """The marker sits where matplotlib puts the slider's z on the scatter image."""
     z = page.evaluate(SET_Z, [root, np.median(codes, axis=0).tolist()])
-    figure, axes = latent_scatter_figure(check_explorer_inputs(decoder, codes, labels), dpi=web_explorer.SCATTER_DPI)
+    figure, axes = latent_scatter_figure(
+        check_explorer_inputs(decoder, codes, labels), dpi=web_explorer.SCATTER_DPI
+    )
     x, y = axes.transData.transform(z)
     expected = np.array([x, figure.bbox.height - y])
-    shown = np.array(page.evaluate(MARKER, root).removeprefix("translate(").removesuffix(")").split(), dtype=float)
+    shown = np.array(
+        page.evaluate(MARKER, root).removeprefix("translate(").removesuffix(")").split(),
+        dtype=float,
+    )
     np.testing.assert_allclose(shown, expected, atol=1.0)
 
 
 def serious_violations(violations) -> list[str]:
-    return [f"{v['id']}: {v['help']} ({', '.join(node['target'] for node in v['nodes'])})"
-            for v in violations if v["impact"] in {"serious", "critical"}]
+    return [
+        f"{v['id']}: {v['help']} ({', '.join(node['target'] for node in v['nodes'])})"
+        for v in violations
+        if v["impact"] in {"serious", "critical"}
+    ]
 
 
-def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter_model, screenshot_dir, monkeypatch,
-                                                         axe_violations):
+def test_static_explorer_draws_what_the_decoder_computes(
+    page, tmp_path, chapter_model, screenshot_dir, monkeypatch, axe_violations
+):
     model, codes, labels = chapter_model
     trained = static_latent_explorer(model.decoder, latents=codes, labels=labels)
     _, small_decoder, _ = build_autoencoder(latent_dim=2, hidden=(24,), output_activation="sigmoid")
@@ -114,23 +130,34 @@ def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter
     small = static_latent_explorer(small_decoder, ranges=[(-3, 3), (-2, 5)])
     assert (trained.weights_dtype, small.weights_dtype) == ("float16", "float32")
     document = tmp_path / "explorer.html"
-    document.write_text("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Latent explorer</title>"
-                        f"</head><body><main><h1>Latent explorer</h1>{trained.html}{small.html}</main></body></html>")
+    document.write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Latent explorer</title>"
+        f"</head><body><main><h1>Latent explorer</h1>{trained.html}{small.html}</main></body></html>"
+    )
     requests, errors = watch(page)
     page.goto(document.as_uri())
     page.wait_for_selector(f"#{small.element_id}[data-ready]")
 
     low, high = codes.min(axis=0), codes.max(axis=0)
-    points = [low + fraction * (high - low) for fraction in ([0.1, 0.2], [0.5, 0.5], [0.9, 0.05], [0.3, 0.95])]
+    points = [
+        low + fraction * (high - low)
+        for fraction in ([0.1, 0.2], [0.5, 0.5], [0.9, 0.05], [0.3, 0.95])
+    ]
     marker_before = page.evaluate(MARKER, trained.element_id)
     small_before = page.evaluate(READ_DIGIT, small.element_id)
     trained_error = max_pixel_error(page, trained.element_id, model.decoder, points)
     assert page.evaluate(MARKER, trained.element_id) != marker_before
     assert_marker_at_z(page, trained.element_id, model.decoder, codes, labels)
-    assert page.evaluate(READ_DIGIT, small.element_id) == small_before  # the other explorer is untouched
-    small_error = max_pixel_error(page, small.element_id, small_decoder, [(-2.5, 4.0), (1.0, -1.0), (3, 5)])
-    print(f"max abs pixel difference, browser vs Python: trained (float16) {trained_error:.4f}, "
-          f"small (float32) {small_error:.4f}; page {len(trained.html)} bytes")
+    assert (
+        page.evaluate(READ_DIGIT, small.element_id) == small_before
+    )  # the other explorer is untouched
+    small_error = max_pixel_error(
+        page, small.element_id, small_decoder, [(-2.5, 4.0), (1.0, -1.0), (3, 5)]
+    )
+    print(
+        f"max abs pixel difference, browser vs Python: trained (float16) {trained_error:.4f}, "
+        f"small (float32) {small_error:.4f}; page {len(trained.html)} bytes"
+    )
     assert trained_error <= PIXEL_TOLERANCE and small_error <= PIXEL_TOLERANCE
     assert page.inner_text(f"#{trained.element_id} .latent-explorer-z").startswith("z = (")
     assert not page.is_visible(f"#{trained.element_id} .latent-explorer-status")
@@ -141,7 +168,9 @@ def test_static_explorer_draws_what_the_decoder_computes(page, tmp_path, chapter
     assert serious_violations(axe_violations(page)) == []
 
 
-def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapter_model, screenshot_dir, axe_violations):
+def test_chapter_4_page_explorer_runs_the_trained_decoder(
+    page, site_url, chapter_model, screenshot_dir, axe_violations
+):
     model, codes, _ = chapter_model
     requests, errors = watch(page)
     page.goto(f"{site_url}/book/04_latent_space.html")
@@ -149,17 +178,22 @@ def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapte
     (root,) = page.eval_on_selector_all(".latent-explorer", "roots => roots.map((root) => root.id)")
 
     # The page carries the chapters' decoder, the one trained_autoencoder() returns.
-    trained = [array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]]
+    trained = [
+        array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]
+    ]
     embedded = embedded_weights(page, root)
     assert [array.shape for array in embedded] == [array.shape for array in trained]
-    for shown, weights in zip(embedded, trained):
+    for shown, weights in zip(embedded, trained, strict=False):
         np.testing.assert_allclose(shown, weights, rtol=1e-3, atol=1e-7)
 
     explorer = page.locator(f"#{root}")
     explorer.scroll_into_view_if_needed()
     marker_before = page.evaluate(MARKER, root)
     low, high = codes.min(axis=0), codes.max(axis=0)
-    points = [low + fraction * (high - low) for fraction in ([0.15, 0.1], [0.4, 0.6], [0.7, 0.2], [0.95, 0.9])]
+    points = [
+        low + fraction * (high - low)
+        for fraction in ([0.15, 0.1], [0.4, 0.6], [0.7, 0.2], [0.95, 0.9])
+    ]
     error = max_pixel_error(page, root, model.decoder, points)
     print(f"chapter 4 page: max abs pixel difference, browser vs Python decoder {error:.4f}")
     assert error <= PIXEL_TOLERANCE
@@ -168,7 +202,12 @@ def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapte
     explorer.screenshot(path=screenshot_dir / "latent_explorer_chapter_4.png")
 
     # Both explorers on the page (the kernel one as its saved snapshot) are accessible.
-    assert serious_violations(axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])) == []
+    assert (
+        serious_violations(
+            axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])
+        )
+        == []
+    )
     assert errors == []
     assert all(url.startswith((site_url, "data:", "blob:")) for url in requests), requests
 
@@ -177,7 +216,9 @@ def test_chapter_4_page_explorer_runs_the_trained_decoder(page, site_url, chapte
 # page), start the notebook's kernel without asking, and do not ask about news.
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
-        "windowingMode": "none", "autoStartDefaultKernel": True},
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
 PROMPTS = """() => Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"), (p) => p.textContent.trim())"""
@@ -200,11 +241,23 @@ def jupyter_lab(tmp_path_factory):
     token = secrets.token_hex(16)
     log = (home / "server.log").open("w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--allow-root",
-         "--LabApp.extension_manager=readonly", "--LabApp.news_url=None",
-         f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=root,
+        [
+            str(Path(sys.executable).with_name("jupyter")),
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--allow-root",
+            "--LabApp.extension_manager=readonly",
+            "--LabApp.news_url=None",
+            f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=root,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -215,7 +268,9 @@ def jupyter_lab(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}")
+                    pytest.fail(
+                        f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}"
+                    )
                 time.sleep(0.5)
         yield f"{url}/lab/tree/{CHAPTER.name}?token={token}"
     finally:
@@ -277,8 +332,12 @@ def run_chapter_until_the_explorer_shows(page, screenshot_dir, attempts=3):
         except PlaywrightTimeoutError:
             pass
     page.screenshot(path=screenshot_dir / "latent_explorer_jupyterlab_missing.png")
-    outputs = page.evaluate("() => Array.from(document.querySelectorAll('.jp-OutputArea-output'), (o) => o.innerText)")
-    pytest.fail(f"the kernel explorer did not show after {attempts} runs of chapter 4; outputs: {outputs}")
+    outputs = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.jp-OutputArea-output'), (o) => o.innerText)"
+    )
+    pytest.fail(
+        f"the kernel explorer did not show after {attempts} runs of chapter 4; outputs: {outputs}"
+    )
 
 
 def wait_for_idle_kernel(page):
@@ -301,7 +360,9 @@ def test_kernel_explorer_in_jupyterlab_updates_the_image(page, jupyter_lab, scre
     handle.focus()
     for _ in range(10):
         handle.press("ArrowRight")
-    page.wait_for_function("([image, old]) => image.getAttribute('src') !== old", arg=[digit.element_handle(), before])
+    page.wait_for_function(
+        "([image, old]) => image.getAttribute('src') !== old", arg=[digit.element_handle(), before]
+    )
     assert handle.get_attribute("aria-valuenow") != value_before
     page.wait_for_timeout(500)  # let the new image paint before the screenshot
     explorer.screenshot(path=screenshot_dir / "latent_explorer_jupyterlab.png")

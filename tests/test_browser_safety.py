@@ -40,8 +40,9 @@ def test_the_payloads_do_run_when_inserted_raw(page):
 
 
 def test_named_payloads_are_shown_as_text_and_run_nothing(page):
-    encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name=PAYLOADS["layer"])],
-                               name=PAYLOADS["model"])
+    encoder = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(2, name=PAYLOADS["layer"])], name=PAYLOADS["model"]
+    )
     _, decoder, _ = build_autoencoder(latent_dim=2, hidden=(16,), output_activation="sigmoid")
     inputs = check_explorer_inputs(decoder, ranges=[(0, 1), (0, 1)])
     explorer = StaticLatentExplorer(decoder, inputs, element_id="safe-explorer")
@@ -50,8 +51,9 @@ def test_named_payloads_are_shown_as_text_and_run_nothing(page):
     ran = run_page(page, architecture_table(encoder).data + explorer.html)
     assert ran == []
     page.wait_for_selector("#safe-explorer[data-ready]")  # the explorer's own script did run
-    cells = page.eval_on_selector_all(".architecture-table td",
-                                      "cells => cells.map((cell) => cell.textContent)")
+    cells = page.eval_on_selector_all(
+        ".architecture-table td", "cells => cells.map((cell) => cell.textContent)"
+    )
     assert PAYLOADS["model"] in cells and PAYLOADS["layer"] in cells
     assert page.locator(".architecture-table img, .architecture-table svg").count() == 0
     assert errors == []
@@ -65,10 +67,14 @@ def test_id_payloads_are_refused_before_any_html_is_made(page, element_id):
         StaticLatentExplorer(decoder, inputs, element_id=element_id)
     # The control: inserted as the explorer used to insert it (an attribute, and JSON in a
     # script), the same id runs script, on load or when the pointer passes over it.
-    raw = (f'<div class="latent-explorer" id="{element_id}">explorer</div>'
-           f"<script>document.getElementById({json.dumps(element_id)});</script>")
+    raw = (
+        f'<div class="latent-explorer" id="{element_id}">explorer</div>'
+        f"<script>document.getElementById({json.dumps(element_id)});</script>"
+    )
     page.set_content(PAGE.format(body=raw), wait_until="load")
-    page.evaluate("document.querySelectorAll('div').forEach("
-                  "(div) => div.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})))")
+    page.evaluate(
+        "document.querySelectorAll('div').forEach("
+        "(div) => div.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})))"
+    )
     page.wait_for_timeout(200)
     assert "id" in page.evaluate("window.__ran")

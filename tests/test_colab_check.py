@@ -29,8 +29,10 @@ def test_it_checks_chapters_2_and_4_on_python_312():
 
 def test_a_first_cell_that_installs_something_else_fails_the_check(tmp_path):
     notebook = tmp_path / "chapter.ipynb"
-    cell = ("import subprocess, sys\n"
-            "subprocess.run([sys.executable, '-m', 'pip', 'install', 'course-utils'])")
+    cell = (
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-m', 'pip', 'install', 'course-utils'])"
+    )
     notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": cell}]}))
     with pytest.raises(colab_check.CheckFailed, match="not a pip install of git"):
         colab_check.first_cell_command(notebook, tmp_path)

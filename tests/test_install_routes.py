@@ -12,10 +12,10 @@ import json
 import platform
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -75,10 +75,26 @@ def test_installing_the_package_over_the_requirements_needs_nothing_else():
     Binder's image: only course-utils, from what is installed (a TensorFlow other than the pinned
     one would need the index, so this fails)."""
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-",
-         "--no-index", "--no-build-isolation", "--disable-pip-version-check",
-         "-r", "requirements.txt", "."],
-        capture_output=True, text=True, cwd=ROOT, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--report",
+            "-",
+            "--no-index",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-r",
+            "requirements.txt",
+            ".",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from course_utils import __main__ as command_line
 from course_utils import MnistUnavailableError
+from course_utils import __main__ as command_line
 from course_utils.training import DEFAULT_RECIPE, model_cache_dir
 
 
@@ -20,7 +20,9 @@ def test_data_prints_each_verified_file(capsys):
 
 def test_data_unavailable_is_a_plain_error_not_a_traceback(monkeypatch):
     def unavailable():
-        raise MnistUnavailableError("MNIST is not available offline: run `python -m course_utils data` online")
+        raise MnistUnavailableError(
+            "MNIST is not available offline: run `python -m course_utils data` online"
+        )
 
     monkeypatch.setattr(command_line, "fetch_mnist", unavailable)
     with pytest.raises(SystemExit) as exit_:
@@ -36,8 +38,9 @@ def test_an_unknown_command_shows_the_usage(capsys):
 
 
 def test_model_fills_the_model_cache_and_reports_the_test_mse():
-    result = subprocess.run([sys.executable, "-m", "course_utils", "model"], capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "course_utils", "model"], capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "RuntimeWarning" not in result.stderr
     mse = float(re.search(r"test MSE (0\.\d+)", result.stdout).group(1))

@@ -44,7 +44,9 @@ def test_architecture_table_lists_every_layer_with_the_models_own_counts():
 
 
 def _layers(model):
-    return [(layer.units, layer.activation.__name__, layer.count_params()) for layer in model.layers]
+    return [
+        (layer.units, layer.activation.__name__, layer.count_params()) for layer in model.layers
+    ]
 
 
 def test_build_autoencoder_builds_the_layers_chapter_2_writes_in_keras(chapter_code):
@@ -56,8 +58,9 @@ def test_build_autoencoder_builds_the_layers_chapter_2_writes_in_keras(chapter_c
     assert page["encoder"].input_shape == encoder.input_shape == (None, 784)
     # The page's autoencoder is the decoder applied to the encoder's output.
     images = np.random.default_rng(0).random((3, 784), dtype=np.float32)
-    np.testing.assert_allclose(page["autoencoder"](images),
-                               page["decoder"](page["encoder"](images)), rtol=1e-6)
+    np.testing.assert_allclose(
+        page["autoencoder"](images), page["decoder"](page["encoder"](images)), rtol=1e-6
+    )
 
 
 PAYLOAD = "<img src=x onerror=window.__pwned=1>"
@@ -66,8 +69,10 @@ PAYLOAD = "<img src=x onerror=window.__pwned=1>"
 def test_architecture_table_escapes_model_and_layer_names():
     """Names go into the table as text: a name that is markup is shown, never parsed.
     (Keras refuses '/' in names, so no closing tag; an opening one is enough to run script.)"""
-    encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, name=PAYLOAD + "&")],
-                               name="<svg onload=window.__pwned=2>")
+    encoder = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(2, name=PAYLOAD + "&")],
+        name="<svg onload=window.__pwned=2>",
+    )
     html = architecture_table(encoder).data
     assert "<img" not in html and "<svg" not in html
     assert "&lt;img src=x onerror=window.__pwned=1&gt;&amp;" in html

@@ -1,4 +1,5 @@
-"""The chapters as files: in the table of contents, committed clean, installable on Colab, well formed.
+"""The chapters as files: in the table of contents, committed clean, installable on Colab, well
+formed.
 
 nbval (`pytest --nbval-lax book`) executes them; the strict book build is in test_book_build.py.
 """
@@ -68,13 +69,15 @@ def test_figures_have_alt_text_and_captions(path):
         options = cell.metadata.get("mystnb", {})
         if "figure" in options:
             assert options["figure"].get("caption"), f"{path.name}: figure without caption"
-            assert len(options.get("image", {}).get("alt", "")) > 20, f"{path.name}: figure without alt text"
+            assert len(options.get("image", {}).get("alt", "")) > 20, (
+                f"{path.name}: figure without alt text"
+            )
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_ends_with_two_to_four_exercises_with_hidden_solutions(path):
     prose = "\n".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
-    exercises = prose[prose.index("## Exercises"):]
+    exercises = prose[prose.index("## Exercises") :]
     questions = re.findall(r"^\*\*\d\.\*\*", exercises, flags=re.MULTILINE)
     solutions = re.findall(r"^:::\{dropdown\} Solution", exercises, flags=re.MULTILINE)
     assert 2 <= len(questions) <= 4 and len(solutions) == len(questions)
@@ -82,10 +85,11 @@ def test_ends_with_two_to_four_exercises_with_hidden_solutions(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_every_solution_code_block_is_run_by_the_chapter(path):
-    """A solution's code, shown in its dropdown, is also a cell of the chapter, so the build runs it."""
+    """A solution's code, shown in its dropdown, is also a cell of the chapter, so the build runs
+    it."""
     notebook = read(path)
     prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    blocks = re.findall(r"```python\n(.*?)```", prose[prose.index("## Exercises"):], flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", prose[prose.index("## Exercises") :], flags=re.S)
     cells = {cell.source.strip() for cell in notebook.cells if cell.cell_type == "code"}
     for block in blocks:
         assert block.strip() in cells, f"{path.name}: this solution never runs:\n{block}"
@@ -93,7 +97,11 @@ def test_every_solution_code_block_is_run_by_the_chapter(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_code_shown_on_the_page_fits_79_characters(path):
-    long = [line for cell in read(path).cells
-            if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
-            for line in cell.source.splitlines() if len(line) > 79]
+    long = [
+        line
+        for cell in read(path).cells
+        if cell.cell_type == "code" and "remove-cell" not in cell.metadata.get("tags", [])
+        for line in cell.source.splitlines()
+        if len(line) > 79
+    ]
     assert not long, f"{path.name}: code lines clipped on the page: {long}"

@@ -15,15 +15,19 @@ HEAVY = ("tensorflow", "keras", "ipywidgets", "matplotlib")
 
 
 def python(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def loaded_after(statement: str, packages) -> list[str]:
     """Which of ``packages`` a fresh interpreter has loaded after running ``statement``."""
-    loaded = json.loads(python(
-        f"import json, sys\n{statement}\n"
-        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"))
+    loaded = json.loads(
+        python(
+            f"import json, sys\n{statement}\n"
+            "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
+        )
+    )
     return sorted(set(loaded) & set(packages))
 
 
@@ -44,14 +48,17 @@ def test_each_public_name_loads_on_first_use_and_all_names_stay_importable():
         latent_explorer,
         static_latent_explorer,
     )
+
     assert course_utils.__version__ and course_utils.__version__[0].isdigit()
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         course_utils.no_such_name  # noqa: B018
 
 
 def test_loading_data_needs_no_tensorflow():
-    loaded = python("import sys\nfrom course_utils import load_mnist, glue\n"
-                    "load_mnist((1,))\nprint('tensorflow' in sys.modules)")
+    loaded = python(
+        "import sys\nfrom course_utils import load_mnist, glue\n"
+        "load_mnist((1,))\nprint('tensorflow' in sys.modules)"
+    )
     assert loaded.strip() == "False"
 
 
@@ -59,8 +66,9 @@ def test_command_line_help_answers_within_a_second():
     # Processor time, not wall time: on a loaded machine waiting for a core only adds wall time.
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "course_utils", "--help"],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "course_utils", "--help"], capture_output=True, text=True, check=True
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -74,16 +82,36 @@ def test_the_command_line_module_loads_nothing_heavy():
 
 def test_the_wheel_ships_the_explorers_script_and_style(repo_root, tmp_path):
     source = tmp_path / "source"  # a copy, so that the build leaves nothing in the repository
-    shutil.copytree(repo_root / "course_utils", source / "course_utils",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        repo_root / "course_utils",
+        source / "course_utils",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(repo_root / name, source)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "-q", "-w", str(tmp_path), str(source)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
     (wheel,) = tmp_path.glob("course_utils-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for shipped in ("course_utils/explorer/latent_explorer.js",
-                    "course_utils/explorer/latent_explorer.css",
-                    "course_utils/explorer/static.py", "course_utils/prose.py"):
+    for shipped in (
+        "course_utils/explorer/latent_explorer.js",
+        "course_utils/explorer/latent_explorer.css",
+        "course_utils/explorer/static.py",
+        "course_utils/prose.py",
+    ):
         assert shipped in names

@@ -9,10 +9,15 @@ from course_utils import glue
 
 
 def test_glue_records_the_value_for_myst_nb():
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import numpy as np\n"
-        "from course_utils import glue\n"
-        "glue('test_mse', np.float64(0.0259))")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import numpy as np\n"
+                "from course_utils import glue\n"
+                "glue('test_mse', np.float64(0.0259))"
+            )
+        ]
+    )
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
     (output,) = notebook.cells[0].outputs
     assert output.metadata["scrapbook"]["name"] == "test_mse"

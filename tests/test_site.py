@@ -24,22 +24,26 @@ RAW_TEX = re.compile(r"(?<![\\$])\$[^\s$](?:[^$\n]*[^\s$\\])?\$|\\\(|\\\[|\\begi
 LAB_PATHS = {"jupyterlab": "lab/tree", "classic": "tree"}
 PHONE = {"width": 390, "height": 844}
 # What TensorFlow, absl and oneDNN print at start-up; none of it belongs on a page.
-LOG_NOISE = re.compile(r"absl::InitializeLog|^[IWE]\d{4} \d\d:\d\d:\d\d|oneDNN custom operations|"
-                       r"cpu_feature_guard|This TensorFlow binary is optimized", re.MULTILINE)
+LOG_NOISE = re.compile(
+    r"absl::InitializeLog|^[IWE]\d{4} \d\d:\d\d:\d\d|oneDNN custom operations|"
+    r"cpu_feature_guard|This TensorFlow binary is optimized",
+    re.MULTILINE,
+)
 # Paths of the machine that built the book: its home, the repository, temporary folders.
-MACHINE_PATH = re.compile("|".join(re.escape(str(path)) for path in (Path.home(), ROOT)
-                                   if len(path.parts) > 1)
-                          + r"|/(?:root|home|Users|tmp|work)/[\w.-]+")
+MACHINE_PATH = re.compile(
+    "|".join(re.escape(str(path)) for path in (Path.home(), ROOT) if len(path.parts) > 1)
+    + r"|/(?:root|home|Users|tmp|work)/[\w.-]+"
+)
 
 
 @dataclass(repr=False)
 class PageVisit:
-    path: str                       # relative to _build/html, e.g. "book/intro.html"
+    path: str  # relative to _build/html, e.g. "book/intro.html"
     requests: list[str]
     failed_requests: list[str]
     console_errors: list[str]
-    prose: str                      # the page's text outside code and typeset math
-    unlabelled_images: list[str]    # <img> whose alt is missing, empty or just its file name
+    prose: str  # the page's text outside code and typeset math
+    unlabelled_images: list[str]  # <img> whose alt is missing, empty or just its file name
     unlabelled_canvases: list[str]
     math_elements: int
     typeset_math_elements: int
@@ -47,12 +51,12 @@ class PageVisit:
     saved_widget_views: int
     rendered_widget_views: int
     widget_errors: list[str]
-    header_links: dict[str, str]    # label of a header button ("Binder") -> absolute URL
-    text: str                       # everything the page shows, code and outputs included
-    long_lines: list[str]           # lines of code or output longer than 79 characters
-    scrolling_blocks: list[str]     # code or output blocks that scroll sideways at 1280 px
+    header_links: dict[str, str]  # label of a header button ("Binder") -> absolute URL
+    text: str  # everything the page shows, code and outputs included
+    long_lines: list[str]  # lines of code or output longer than 79 characters
+    scrolling_blocks: list[str]  # code or output blocks that scroll sideways at 1280 px
     axe_violations: list[dict]
-    phone_overflow_px: int          # how far the page scrolls sideways at a phone's 390 px
+    phone_overflow_px: int  # how far the page scrolls sideways at a phone's 390 px
 
     def __repr__(self) -> str:  # pytest prints the `site` argument of a failing test
         return f"PageVisit({self.path!r})"
@@ -69,8 +73,10 @@ def html_pages(build_dir: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def site(built_book, site_url, browser, screenshot_dir, axe_violations) -> dict[str, PageVisit]:
-    return {path: _visit(browser, site_url, path, screenshot_dir, axe_violations)
-            for path in html_pages(built_book)}
+    return {
+        path: _visit(browser, site_url, path, screenshot_dir, axe_violations)
+        for path in html_pages(built_book)
+    }
 
 
 def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violations) -> PageVisit:
@@ -78,14 +84,25 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violatio
     requests, failed, console_errors = [], [], []
     page.on("request", lambda request: requests.append(request.url))
     page.on("requestfailed", lambda request: failed.append(f"{request.url} ({request.failure})"))
-    page.on("response", lambda response: response.status >= 400
-            and failed.append(f"{response.url} (HTTP {response.status})"))
-    page.on("console", lambda message: message.type == "error"
-            and console_errors.append(f"{message.text} at {message.location.get('url')}"))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400 and failed.append(f"{response.url} (HTTP {response.status})")
+        ),
+    )
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error"
+            and console_errors.append(f"{message.text} at {message.location.get('url')}")
+        ),
+    )
     page.on("pageerror", lambda error: console_errors.append(f"uncaught {error}"))
     try:
         page.goto(f"{site_url}/{path}", wait_until="networkidle")
-        page.evaluate("async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }")
+        page.evaluate(
+            "async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }"
+        )
         _wait_for_widgets(page)
         page.wait_for_load_state("networkidle")  # fonts the typeset math and widgets asked for
         seen = page.evaluate(_SEE_PAGE, WIDGET_VIEW)
@@ -95,13 +112,20 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violatio
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(300)  # the theme's layout reacts to the resize
         phone_overflow = page.evaluate(
-            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         page.screenshot(path=screenshot_dir / f"{name}__phone.png")
     finally:
         page.close()
-    return PageVisit(path=path, requests=requests, failed_requests=failed,
-                     console_errors=console_errors, axe_violations=violations,
-                     phone_overflow_px=phone_overflow, **seen)
+    return PageVisit(
+        path=path,
+        requests=requests,
+        failed_requests=failed,
+        console_errors=console_errors,
+        axe_violations=violations,
+        phone_overflow_px=phone_overflow,
+        **seen,
+    )
 
 
 def _wait_for_widgets(page) -> None:
@@ -111,7 +135,8 @@ def _wait_for_widgets(page) -> None:
             """(selector) => [...document.querySelectorAll(selector)].every(
                    view => view.previousElementSibling?.matches(".widget-subarea")
                            && view.previousElementSibling.querySelector(".jupyter-widgets"))""",
-            arg=WIDGET_VIEW, timeout=20_000,
+            arg=WIDGET_VIEW,
+            timeout=20_000,
         )
     except Exception:  # the widget test reports what is missing
         pass
@@ -166,6 +191,7 @@ _SEE_PAGE = """(widgetView) => {
     };
 }"""
 
+
 def _failures(site: dict[str, PageVisit], items) -> str:
     """One line per failing item, `page: item`, for an assertion message."""
     lines = [f"{path}: {item}" for path, visit in site.items() for item in items(visit)]
@@ -178,6 +204,7 @@ def _book_config() -> dict:
 
 def _toc_files() -> list[str]:
     """The documents of _toc.yml, without suffix (e.g. "book/02_autoencoders")."""
+
     def walk(node):
         if isinstance(node, dict):
             for key in ("root", "file"):
@@ -188,6 +215,7 @@ def _toc_files() -> list[str]:
         elif isinstance(node, list):
             for item in node:
                 yield from walk(item)
+
     return list(dict.fromkeys(walk(yaml.safe_load((ROOT / "_toc.yml").read_text()))))
 
 
@@ -206,6 +234,7 @@ def test_pages_load_nothing_from_another_host(site):
             parts = urlsplit(url)
             if parts.scheme in {"http", "https", "ws", "wss"} and parts.hostname != "127.0.0.1":
                 yield url
+
     message = _failures(site, external)
     assert not message, "requests that left the site:\n" + message
 
@@ -222,9 +251,17 @@ def test_no_console_errors(site):
 
 def test_math_is_typeset(site):
     assert any(visit.math_elements for visit in site.values()), "no page has math: the intro should"
-    untypeset = _failures(site, lambda visit: [
-        f"{visit.math_elements - visit.typeset_math_elements} of {visit.math_elements} math elements "
-        "not typeset by MathJax"] if visit.typeset_math_elements < visit.math_elements else [])
+    untypeset = _failures(
+        site,
+        lambda visit: (
+            [
+                f"{visit.math_elements - visit.typeset_math_elements} of {visit.math_elements} math elements "
+                "not typeset by MathJax"
+            ]
+            if visit.typeset_math_elements < visit.math_elements
+            else []
+        ),
+    )
     assert not untypeset, untypeset
     errors = _failures(site, lambda visit: visit.math_errors)
     assert not errors, "TeX errors MathJax shows in place of the formula:\n" + errors
@@ -233,7 +270,8 @@ def test_math_is_typeset(site):
 def test_no_raw_tex_left_in_the_text(site):
     def raw_tex(visit):
         for match in RAW_TEX.finditer(visit.prose):
-            yield repr(" ".join(visit.prose[max(match.start() - 60, 0):match.end() + 60].split()))
+            yield repr(" ".join(visit.prose[max(match.start() - 60, 0) : match.end() + 60].split()))
+
     message = _failures(site, raw_tex)
     assert not message, "TeX left as text (not typeset):\n" + message
 
@@ -242,9 +280,12 @@ def test_every_figure_has_alt_text(site):
     images = _failures(site, lambda visit: visit.unlabelled_images)
     assert not images, (
         "images without alt text (notebook figures: set the cell's metadata "
-        '{"mystnb": {"image": {"alt": "..."}}}):\n' + images)
+        '{"mystnb": {"image": {"alt": "..."}}}):\n' + images
+    )
     canvases = _failures(site, lambda visit: visit.unlabelled_canvases)
-    assert not canvases, "canvases without an accessible name (aria-label or fallback text):\n" + canvases
+    assert not canvases, (
+        "canvases without an accessible name (aria-label or fallback text):\n" + canvases
+    )
 
 
 def test_no_serious_or_critical_accessibility_violations(site):
@@ -252,8 +293,11 @@ def test_no_serious_or_critical_accessibility_violations(site):
         for violation in visit.axe_violations:
             if violation["impact"] in {"serious", "critical"}:
                 for node in violation["nodes"]:
-                    yield (f"[{violation['impact']}] {violation['id']}: {violation['help']} "
-                           f"at {node['target']}\n    {node['summary']}")
+                    yield (
+                        f"[{violation['impact']}] {violation['id']}: {violation['help']} "
+                        f"at {node['target']}\n    {node['summary']}"
+                    )
+
     message = _failures(site, serious)
     assert not message, "axe-core violations:\n" + message
 
@@ -262,11 +306,16 @@ def test_saved_widgets_render(site):
     pages_with_widgets = [visit for visit in site.values() if visit.saved_widget_views]
     if not pages_with_widgets:
         pytest.skip("no page has saved ipywidgets state")
-    unrendered = [f"{visit.path}: {visit.rendered_widget_views} of {visit.saved_widget_views} widget views rendered"
-                  for visit in pages_with_widgets if visit.rendered_widget_views < visit.saved_widget_views]
+    unrendered = [
+        f"{visit.path}: {visit.rendered_widget_views} of {visit.saved_widget_views} widget views rendered"
+        for visit in pages_with_widgets
+        if visit.rendered_widget_views < visit.saved_widget_views
+    ]
     assert not unrendered, "\n".join(unrendered)
     errors = _failures(site, lambda visit: visit.widget_errors)
-    assert not errors, "widgets the manager could not create (the console errors say why):\n" + errors
+    assert not errors, (
+        "widgets the manager could not create (the console errors say why):\n" + errors
+    )
 
 
 @pytest.mark.parametrize("notebook", _chapter_notebooks())
@@ -275,14 +324,18 @@ def test_launch_and_download_buttons_open_the_chapters_notebook(site, site_url, 
     repository, launch = config["repository"], config["launch_buttons"]
     org, repo = urlsplit(repository["url"]).path.strip("/").removesuffix(".git").split("/")
     branch = repository.get("branch", "main")
-    path_in_repo = posixpath.normpath(posixpath.join(repository.get("path_to_book") or ".", f"{notebook}.ipynb"))
+    path_in_repo = posixpath.normpath(
+        posixpath.join(repository.get("path_to_book") or ".", f"{notebook}.ipynb")
+    )
     lab = LAB_PATHS[launch.get("notebook_interface", "classic")]
     links = site[f"{notebook}.html"].header_links
 
     assert links.get("Binder") == (
-        f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org}/{repo}/{branch}?urlpath={lab}/{path_in_repo}")
+        f"{launch['binderhub_url'].rstrip('/')}/v2/gh/{org}/{repo}/{branch}?urlpath={lab}/{path_in_repo}"
+    )
     assert links.get("Colab") == (
-        f"{launch['colab_url'].rstrip('/')}/github/{org}/{repo}/blob/{branch}/{path_in_repo}")
+        f"{launch['colab_url'].rstrip('/')}/github/{org}/{repo}/blob/{branch}/{path_in_repo}"
+    )
     download = links.get(".ipynb")
     assert download == f"{site_url}/_sources/{notebook}.ipynb"
     with urllib.request.urlopen(download) as response:
@@ -290,14 +343,20 @@ def test_launch_and_download_buttons_open_the_chapters_notebook(site, site_url, 
 
 
 def test_no_log_noise_on_any_page(site):
-    message = _failures(site, lambda visit: [
-        repr(line) for line in visit.text.splitlines() if LOG_NOISE.search(line)])
+    message = _failures(
+        site,
+        lambda visit: [repr(line) for line in visit.text.splitlines() if LOG_NOISE.search(line)],
+    )
     assert not message, "TensorFlow/absl/oneDNN log lines on the page:\n" + message
 
 
 def test_no_page_shows_a_path_of_the_build_machine(site):
-    message = _failures(site, lambda visit: [
-        repr(line.strip()) for line in visit.text.splitlines() if MACHINE_PATH.search(line)])
+    message = _failures(
+        site,
+        lambda visit: [
+            repr(line.strip()) for line in visit.text.splitlines() if MACHINE_PATH.search(line)
+        ],
+    )
     assert not message, "paths of the machine that built the book:\n" + message
 
 
@@ -309,6 +368,12 @@ def test_code_and_outputs_fit_79_characters_and_never_scroll_sideways(site):
 
 
 def test_no_page_scrolls_sideways_on_a_phone(site):
-    message = _failures(site, lambda visit: [f"{visit.phone_overflow_px} px too wide at 390 px"]
-                        if visit.phone_overflow_px > 0 else [])
+    message = _failures(
+        site,
+        lambda visit: (
+            [f"{visit.phone_overflow_px} px too wide at 390 px"]
+            if visit.phone_overflow_px > 0
+            else []
+        ),
+    )
     assert not message, message

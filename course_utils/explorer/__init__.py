@@ -11,8 +11,10 @@ The names below load their module on first use, so the static explorer never loa
 import importlib
 
 _HOMES = {
-    "LatentExplorer": "kernel", "latent_explorer": "kernel",
-    "StaticLatentExplorer": "static", "static_latent_explorer": "static",
+    "LatentExplorer": "kernel",
+    "latent_explorer": "kernel",
+    "StaticLatentExplorer": "static",
+    "static_latent_explorer": "static",
 }
 __all__ = sorted(_HOMES)
 

@@ -41,7 +41,8 @@ def digit_png(pixels) -> bytes:
     image = Image.fromarray(grey.astype(np.uint8).reshape(IMAGE_SIDE, IMAGE_SIDE), mode="L")
     buffer = io.BytesIO()
     image.resize((DIGIT_SIDE_PX, DIGIT_SIDE_PX), Image.Resampling.NEAREST).save(
-        buffer, format="PNG", compress_level=1)
+        buffer, format="PNG", compress_level=1
+    )
     return buffer.getvalue()
 
 
@@ -51,8 +52,14 @@ class _MarkedScatter:
     def __init__(self, figure, axes, point):
         self.figure, self.axes = figure, axes
         (self.marker,) = axes.plot(
-            [point[0]], [point[1]], "o", markersize=MARKER_DIAMETER_PT, markerfacecolor="none",
-            markeredgecolor="black", markeredgewidth=MARKER_RING_PT, animated=True,
+            [point[0]],
+            [point[1]],
+            "o",
+            markersize=MARKER_DIAMETER_PT,
+            markerfacecolor="none",
+            markeredgecolor="black",
+            markeredgewidth=MARKER_RING_PT,
+            animated=True,
             path_effects=[withStroke(linewidth=MARKER_HALO_PT, foreground="white")],
         )
         figure.canvas.draw()
@@ -64,7 +71,7 @@ class _MarkedScatter:
         self.indices = np.asarray(quantized)
         self.palette = np.asarray(quantized.getpalette()[:768], dtype=np.float32).reshape(-1, 3)
         self.palette[self.indices[0, 0]] = 255  # the corner is the figure's white: keep it exact
-        self.palette_norms = (self.palette ** 2).sum(axis=1)
+        self.palette_norms = (self.palette**2).sum(axis=1)
 
     def png(self, point) -> bytes:
         canvas = self.figure.canvas
@@ -114,21 +121,28 @@ class LatentExplorer(widgets.HBox):
         )
         self.sliders = [
             widgets.FloatSlider(
-                value=float(inputs.start[index]), min=float(lo), max=float(hi),
-                step=float(step), description=f"z{subscript(index + 1)}", readout_format=".2f",
-                continuous_update=True, layout=widgets.Layout(width="290px"),
+                value=float(inputs.start[index]),
+                min=float(lo),
+                max=float(hi),
+                step=float(step),
+                description=f"z{subscript(index + 1)}",
+                readout_format=".2f",
+                continuous_update=True,
+                layout=widgets.Layout(width="290px"),
                 style={"description_width": "2em"},
             )
             for index, ((lo, hi), step) in enumerate(zip(inputs.ranges, inputs.steps, strict=True))
         ]
         self.digit_image = _DescribedImage(
-            format="png", tooltip=DIGIT_ALT,
+            format="png",
+            tooltip=DIGIT_ALT,
             layout=widgets.Layout(width=f"{DIGIT_SIDE_PX}px", height=f"{DIGIT_SIDE_PX}px"),
         )
         scatter = latent_scatter_figure(inputs)
         self._scatter = None if scatter is None else _MarkedScatter(*scatter, self.z)
-        self.scatter_image = None if scatter is None else _DescribedImage(
-            format="png", tooltip=SCATTER_ALT)
+        self.scatter_image = (
+            None if scatter is None else _DescribedImage(format="png", tooltip=SCATTER_ALT)
+        )
         self._show()
         for slider in self.sliders:
             slider.observe(self._show, names="value")
@@ -137,8 +151,10 @@ class LatentExplorer(widgets.HBox):
             [widgets.HTML("<b>decoded image g(z)</b>"), self.digit_image, *self.sliders],
             layout=widgets.Layout(align_items="center"),
         )
-        super().__init__([left] if self.scatter_image is None else [left, self.scatter_image],
-                         layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
+        super().__init__(
+            [left] if self.scatter_image is None else [left, self.scatter_image],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
+        )
         self.add_class("latent-explorer-widget")
 
     @property

@@ -25,8 +25,9 @@ MARKER_RING_PT = 2.5
 MARKER_HALO_PT = 5
 
 DIGIT_ALT = "The decoded image g(z) for the z chosen with the sliders"
-SCATTER_ALT = ("The test digits' codes, z1 across and z2 up, coloured by digit; "
-               "a ring marks the chosen z")
+SCATTER_ALT = (
+    "The test digits' codes, z1 across and z2 up, coloured by digit; a ring marks the chosen z"
+)
 
 
 @dataclass(frozen=True)
@@ -64,25 +65,31 @@ def decoder_sizes(decoder) -> tuple[int, int]:
     except (AttributeError, ValueError) as error:
         raise ValueError(
             "the decoder must be a built Keras model (e.g. starting with keras.Input), so that "
-            f"its code size is known; got {type(decoder).__name__}") from error
+            f"its code size is known; got {type(decoder).__name__}"
+        ) from error
     if len(input_shape) != 2 or len(output_shape) != 2:
         raise ValueError(
             "the decoder must map codes (batch, latent_dim) to flat images (batch, 784); "
-            f"its shapes are {input_shape} → {output_shape}")
+            f"its shapes are {input_shape} → {output_shape}"
+        )
     return input_shape[1], output_shape[1]
 
 
-def check_inputs_for_sizes(input_size, output_size, latents=None, labels=None,
-                           ranges=None) -> ExplorerInputs:
+def check_inputs_for_sizes(
+    input_size, output_size, latents=None, labels=None, ranges=None
+) -> ExplorerInputs:
     """:func:`check_explorer_inputs` for a decoder from ``input_size`` to ``output_size`` values."""
     pixels = IMAGE_SIDE * IMAGE_SIDE
     if output_size != pixels:
         raise ValueError(
             f"the decoder must output {pixels} pixels (a {IMAGE_SIDE}×{IMAGE_SIDE} image); "
-            f"its output has {output_size} values per code")
+            f"its output has {output_size} values per code"
+        )
     if latents is None and ranges is None:
-        raise ValueError("pass latents (an (n, latent_dim) array of codes) or ranges "
-                         "(one (lo, hi) pair per latent coordinate), or both")
+        raise ValueError(
+            "pass latents (an (n, latent_dim) array of codes) or ranges "
+            "(one (lo, hi) pair per latent coordinate), or both"
+        )
     if latents is not None:
         latents = _check_latents(latents, input_size)
     if labels is not None:
@@ -90,14 +97,18 @@ def check_inputs_for_sizes(input_size, output_size, latents=None, labels=None,
             raise ValueError("labels colour the latent scatter, so they need latents too")
         labels = np.asarray(labels).reshape(-1)
         if len(labels) != len(latents):
-            raise ValueError(f"labels must have one entry per latent code: {len(labels)} "
-                             f"labels for {len(latents)} codes")
+            raise ValueError(
+                f"labels must have one entry per latent code: {len(labels)} "
+                f"labels for {len(latents)} codes"
+            )
 
     if ranges is None:
         ranges = np.stack([latents.min(axis=0), latents.max(axis=0)], axis=1).astype(np.float64)
         if np.any(ranges[:, 0] == ranges[:, 1]):
-            raise ValueError("the latents do not vary along every coordinate, so they give an "
-                             "empty slider range; pass ranges=[(lo, hi), ...] instead")
+            raise ValueError(
+                "the latents do not vary along every coordinate, so they give an "
+                "empty slider range; pass ranges=[(lo, hi), ...] instead"
+            )
     else:
         ranges = _check_ranges(ranges, input_size)
 
@@ -112,14 +123,19 @@ def _check_latents(latents, input_size: int) -> np.ndarray:
     latents = np.asarray(latents, dtype=np.float32)
     if latents.ndim != 2 or len(latents) == 0:
         raise ValueError(
-            f"latents must be a non-empty (n, latent_dim) array; got shape {latents.shape}")
+            f"latents must be a non-empty (n, latent_dim) array; got shape {latents.shape}"
+        )
     if latents.shape[1] != input_size:
-        raise ValueError(f"the decoder takes codes of size {input_size}, but latents have "
-                         f"{latents.shape[1]} columns: encode with the matching encoder")
+        raise ValueError(
+            f"the decoder takes codes of size {input_size}, but latents have "
+            f"{latents.shape[1]} columns: encode with the matching encoder"
+        )
     bad_rows = np.flatnonzero(~np.isfinite(latents).all(axis=1))
     if len(bad_rows):
-        raise ValueError(f"latents contain NaN or infinite values (rows {bad_rows[:5].tolist()}, "
-                         f"{len(bad_rows)} in all); drop or fix them first")
+        raise ValueError(
+            f"latents contain NaN or infinite values (rows {bad_rows[:5].tolist()}, "
+            f"{len(bad_rows)} in all); drop or fix them first"
+        )
     return latents
 
 
@@ -127,20 +143,25 @@ def _check_ranges(ranges, latent_dim: int) -> np.ndarray:
     try:
         array = np.asarray(ranges, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ValueError("ranges must be numbers, one (lo, hi) pair per latent coordinate; "
-                         f"got {ranges!r}") from error
+        raise ValueError(
+            f"ranges must be numbers, one (lo, hi) pair per latent coordinate; got {ranges!r}"
+        ) from error
     if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError("ranges must be one (lo, hi) pair per latent coordinate; "
-                         f"got shape {array.shape}")
+        raise ValueError(
+            f"ranges must be one (lo, hi) pair per latent coordinate; got shape {array.shape}"
+        )
     if len(array) != latent_dim:
-        raise ValueError(f"the decoder takes codes of size {latent_dim}, so ranges needs "
-                         f"{latent_dim} (lo, hi) pairs; got {len(array)}")
+        raise ValueError(
+            f"the decoder takes codes of size {latent_dim}, so ranges needs "
+            f"{latent_dim} (lo, hi) pairs; got {len(array)}"
+        )
     for index, (lo, hi) in enumerate(array):
         if not (math.isfinite(lo) and math.isfinite(hi)):
             raise ValueError(f"ranges[{index}] = ({lo}, {hi}) is not finite: give real numbers")
         if not lo < hi:
-            raise ValueError(f"ranges[{index}] = ({lo}, {hi}) is reversed or empty: "
-                             "each range needs lo < hi")
+            raise ValueError(
+                f"ranges[{index}] = ({lo}, {hi}) is reversed or empty: each range needs lo < hi"
+            )
     return array
 
 

@@ -84,23 +84,31 @@ def dense_layers(decoder) -> list[DenseLayer]:
         if "Dense" not in kinds:
             raise ValueError(
                 f"static_latent_explorer can only export Dense layers; layer {layer.name!r} is a "
-                f"{type(layer).__name__}. Use latent_explorer (needs a kernel) instead")
+                f"{type(layer).__name__}. Use latent_explorer (needs a kernel) instead"
+            )
         activation = getattr(layer.activation, "__name__", str(layer.activation))
         kernel = np.asarray(layer.kernel, dtype=np.float32)
-        bias = (np.asarray(layer.bias, dtype=np.float32) if layer.use_bias
-                else np.zeros(kernel.shape[1], np.float32))
+        bias = (
+            np.asarray(layer.bias, dtype=np.float32)
+            if layer.use_bias
+            else np.zeros(kernel.shape[1], np.float32)
+        )
         exported.append(_checked_layer(kernel, bias, activation, layer.name))
     return exported
 
 
 def _checked_layer(kernel, bias, activation, name) -> DenseLayer:
     if activation not in ACTIVATIONS:
-        raise ValueError(f"static_latent_explorer supports the activations "
-                         f"{', '.join(ACTIVATIONS)}; layer {name!r} uses {activation!r}")
+        raise ValueError(
+            f"static_latent_explorer supports the activations "
+            f"{', '.join(ACTIVATIONS)}; layer {name!r} uses {activation!r}"
+        )
     kernel, bias = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
     if kernel.ndim != 2 or bias.shape != (kernel.shape[1],):
-        raise ValueError(f"layer {name!r}: the kernel must be (inputs, units) and the bias "
-                         f"(units,); got {kernel.shape} and {bias.shape}")
+        raise ValueError(
+            f"layer {name!r}: the kernel must be (inputs, units) and the bias "
+            f"(units,); got {kernel.shape} and {bias.shape}"
+        )
     return DenseLayer(kernel, bias, activation)
 
 
@@ -110,8 +118,10 @@ def _given_layers(layers) -> list[DenseLayer]:
         raise ValueError("give at least one (kernel, bias, activation) layer")
     for index, (before, after) in enumerate(zip(checked[:-1], checked[1:], strict=True), start=1):
         if before.kernel.shape[1] != after.kernel.shape[0]:
-            raise ValueError(f"layer #{index} takes {after.kernel.shape[0]} inputs but layer "
-                             f"#{index - 1} gives {before.kernel.shape[1]}")
+            raise ValueError(
+                f"layer #{index} takes {after.kernel.shape[0]} inputs but layer "
+                f"#{index - 1} gives {before.kernel.shape[1]}"
+            )
     return checked
 
 
@@ -131,12 +141,14 @@ def forward(layers, codes) -> np.ndarray:
 
 def _storage_dtype(layers, ranges) -> str:
     """float16 when the rounded weights decode within FLOAT16_TOLERANCE, else float32."""
-    codes = np.random.default_rng(0).uniform(ranges[:, 0], ranges[:, 1],
-                                             size=(256, len(ranges)))
-    rounded = [(kernel.astype(np.float16), bias.astype(np.float16), activation)
-               for kernel, bias, activation in layers]
-    error = np.max(np.abs(np.clip(forward(rounded, codes), 0, 1)
-                          - np.clip(forward(layers, codes), 0, 1)))
+    codes = np.random.default_rng(0).uniform(ranges[:, 0], ranges[:, 1], size=(256, len(ranges)))
+    rounded = [
+        (kernel.astype(np.float16), bias.astype(np.float16), activation)
+        for kernel, bias, activation in layers
+    ]
+    error = np.max(
+        np.abs(np.clip(forward(rounded, codes), 0, 1) - np.clip(forward(layers, codes), 0, 1))
+    )
     return "float16" if error <= FLOAT16_TOLERANCE else "float32"
 
 
@@ -155,8 +167,10 @@ def check_element_id(element_id: str) -> str:
     """``element_id`` if it is a plain HTML id (a letter, then letters, digits, ``_`` or ``-``),
     which the page can use as is in attributes, selectors and script; else a ``ValueError``."""
     if not isinstance(element_id, str) or not ELEMENT_ID.fullmatch(element_id):
-        raise ValueError("element_id must start with a letter and hold only letters, digits, '_' "
-                         f"and '-' (e.g. 'explorer-1'); got {element_id!r}")
+        raise ValueError(
+            "element_id must start with a letter and hold only letters, digits, '_' "
+            f"and '-' (e.g. 'explorer-1'); got {element_id!r}"
+        )
     return element_id
 
 
@@ -178,11 +192,15 @@ class StaticLatentExplorer:
     """
 
     def __init__(self, decoder, inputs: ExplorerInputs, element_id=None):
-        self.element_id = (f"latent-explorer-{uuid.uuid4().hex[:12]}" if element_id is None
-                           else check_element_id(element_id))
+        self.element_id = (
+            f"latent-explorer-{uuid.uuid4().hex[:12]}"
+            if element_id is None
+            else check_element_id(element_id)
+        )
         self.inputs = inputs
-        self.layers = (_given_layers(decoder) if isinstance(decoder, (list, tuple))
-                       else dense_layers(decoder))
+        self.layers = (
+            _given_layers(decoder) if isinstance(decoder, (list, tuple)) else dense_layers(decoder)
+        )
         self.weights_dtype = _storage_dtype(self.layers, inputs.ranges)
         self.html = self._render()
 
@@ -191,16 +209,22 @@ class StaticLatentExplorer:
 
     def _model_json(self, scatter) -> str:
         dtype = self.weights_dtype
-        return script_safe_json({
-            "dtype": dtype,
-            "layers": [
-                {"inputs": int(kernel.shape[0]), "units": int(kernel.shape[1]),
-                 "activation": activation,
-                 "kernel": _base64(kernel, dtype), "bias": _base64(bias, dtype)}
-                for kernel, bias, activation in self.layers
-            ],
-            "scatter": scatter,
-        })
+        return script_safe_json(
+            {
+                "dtype": dtype,
+                "layers": [
+                    {
+                        "inputs": int(kernel.shape[0]),
+                        "units": int(kernel.shape[1]),
+                        "activation": activation,
+                        "kernel": _base64(kernel, dtype),
+                        "bias": _base64(bias, dtype),
+                    }
+                    for kernel, bias, activation in self.layers
+                ],
+                "scatter": scatter,
+            }
+        )
 
     def _scatter_html(self):
         drawn = latent_scatter_figure(self.inputs, dpi=SCATTER_DPI)
@@ -213,7 +237,8 @@ class StaticLatentExplorer:
         css_width, css_height = (figure.get_size_inches() * SCREEN_DPI).round().astype(int)
         box = axes.get_window_extent()  # display pixels, origin at the bottom left
         scatter = {
-            "xlim": list(axes.get_xlim()), "ylim": list(axes.get_ylim()),
+            "xlim": list(axes.get_xlim()),
+            "ylim": list(axes.get_ylim()),
             "box": [box.x0, height - box.y1, box.x1, height - box.y0],  # left, top, right, bottom
         }
         source = base64.b64encode(buffer.getvalue()).decode()
@@ -244,9 +269,14 @@ class StaticLatentExplorer:
       <output for="{root}-z{k}">{value:.2f}</output>
     </div>"""
             for k, ((lo, hi), step, value) in enumerate(
-                zip(ranges.tolist(), steps.tolist(), _snap(start, ranges, steps).tolist(),
-                    strict=True),
-                start=1)
+                zip(
+                    ranges.tolist(),
+                    steps.tolist(),
+                    _snap(start, ranges, steps).tolist(),
+                    strict=True,
+                ),
+                start=1,
+            )
         )
         scatter_markup, scatter = self._scatter_html()
         latent_dim = self.inputs.latent_dim
@@ -278,8 +308,9 @@ def _snap(values, ranges, steps):
     return ranges[:, 0] + np.round((values - ranges[:, 0]) / steps) * steps
 
 
-def static_latent_explorer(decoder, latents=None, labels=None, ranges=None,
-                           element_id=None) -> StaticLatentExplorer:
+def static_latent_explorer(
+    decoder, latents=None, labels=None, ranges=None, element_id=None
+) -> StaticLatentExplorer:
     """A kernel-free explorer of ``decoder`` for the static book (and any notebook front end).
 
     Same arguments and checks as :func:`course_utils.latent_explorer`; the decoder's weights are
