@@ -3,8 +3,9 @@
 Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model cache
 (:mod:`.training`), the PCA baseline (:mod:`.baselines`), figures and diagrams (:mod:`.plots`,
 :mod:`.diagrams`), numbers quoted in the prose (:mod:`.book`) and the latent explorer
-(:mod:`.widgets` in a kernel, :mod:`.web_explorer` on the static website), so that the chapters
-show ideas. ``python -m course_utils data|model`` prepares a machine ahead of time.
+(:mod:`.widgets` in a kernel, :mod:`.web_explorer` on the static website), chapter 5's VAE
+(:mod:`.vae`), digit classifier (:mod:`.classifier`) and measure of generated samples
+(:mod:`.sample_quality`), so that the chapters show ideas. ``python -m course_utils data|model`` prepares a machine ahead of time.
 """
 
 import os
@@ -37,6 +38,20 @@ from .training import (
     train,
     trained_autoencoder,
 )
+from .vae import (
+    VAE,
+    VAE_RECIPE,
+    Sampling,
+    TrainedVAE,
+    VAERecipe,
+    build_vae,
+    load_vae_from_cache,
+    save_vae_to_cache,
+    train_vae,
+    trained_vae,
+)
+from .classifier import CLASSIFIER_RECIPE, ClassifierRecipe, TrainedClassifier, trained_classifier
+from .sample_quality import SampleQuality, nearest_distances, sample_quality
 from .web_explorer import StaticLatentExplorer, static_latent_explorer
 from .widgets import LatentExplorer, latent_explorer
 
@@ -47,4 +62,9 @@ __all__ = [
     "pca_test_mse", "plot_latent_scatter", "plot_loss_curve", "reconstruction_mse",
     "save_to_cache", "show_digit", "show_digits", "show_manifold", "show_reconstructions",
     "split_autoencoder", "split_validation", "static_latent_explorer", "train", "trained_autoencoder",
+    # chapter 5: the VAE, the digit classifier and the measure of generated samples
+    "CLASSIFIER_RECIPE", "ClassifierRecipe", "SampleQuality", "Sampling", "TrainedClassifier",
+    "TrainedVAE", "VAE", "VAERecipe", "VAE_RECIPE", "build_vae", "load_vae_from_cache",
+    "nearest_distances", "sample_quality", "save_vae_to_cache", "train_vae", "trained_classifier",
+    "trained_vae",
 ]
