@@ -1,7 +1,8 @@
 """Command line: prepare a machine ahead of time, so that no chapter downloads or waits.
 
     python -m course_utils data    # fetch and verify MNIST into the cache
-    python -m course_utils model   # also train the chapters' default model into the model cache
+    python -m course_utils model   # also train the chapters' models into the model cache: the
+                                   # autoencoder, the VAE and the digit classifier (chapter 5)
 """
 
 import argparse
@@ -25,13 +26,31 @@ def cache_default_model() -> None:
     (_, _), (x_test, _) = load_mnist(model.recipe.digits)
     print(f"default recipe: test MSE {reconstruction_mse(model.autoencoder, x_test):.4f}, "
           f"cached in {model_cache_dir()}")
+    cache_chapter_5_models()
+
+
+def cache_chapter_5_models() -> None:
+    """Chapter 5's VAE and digit classifier, trained into the model cache unless already there."""
+    import numpy as np
+
+    from .classifier import trained_classifier
+    from .vae import trained_vae
+
+    (_, _), (x_test, y_test) = load_mnist((1, 5, 6))
+    vae = trained_vae(verbose=2)
+    z_mean, _ = vae.encoder(x_test, training=False)
+    vae_mse = float(np.mean((np.asarray(vae.decoder(z_mean, training=False)) - x_test) ** 2))
+    print(f"VAE: test MSE {vae_mse:.4f} (decoding the mean), cached in {model_cache_dir()}")
+    classifier = trained_classifier(verbose=2)
+    print(f"digit classifier: test accuracy {classifier.accuracy(x_test, y_test):.4f}, "
+          f"cached in {model_cache_dir()}")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m course_utils", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("data", help="fetch and verify MNIST into the cache")
-    commands.add_parser("model", help="fetch MNIST and train the default model into the model cache")
+    commands.add_parser("model", help="fetch MNIST and train the chapters' models into the model cache")
     arguments = parser.parse_args(argv)
     {"data": fetch_data, "model": cache_default_model}[arguments.command]()
 

@@ -26,7 +26,7 @@ class ClassifierRecipe:
     hidden: tuple[int, ...] = (256,)
     learning_rate: float = 2e-3
     batch_size: int = 64
-    epochs: int = 4
+    epochs: int = 6  # 6 rather than 4: higher validation accuracy, for a few seconds more
     seed: int = 0
 
     def cache_key(self) -> str:
