@@ -3,8 +3,9 @@
 Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model cache
 (:mod:`.training`), the PCA baseline (:mod:`.baselines`), figures (:mod:`.plots`) and the
 encoder/decoder diagram (:mod:`.diagrams`), numbers quoted in the prose (:mod:`.prose`) and the
-latent explorer (:mod:`.explorer`: in a kernel, and on the static website), so that the chapters
-show ideas. ``python -m course_utils data|model`` prepares a machine ahead of time.
+latent explorer (:mod:`.explorer`: in a kernel, and on the static website), chapter 5's VAE
+(:mod:`.vae`), digit classifier (:mod:`.classifier`) and measure of generated samples
+(:mod:`.sample_quality`), so that the chapters show ideas. ``python -m course_utils data|model`` prepares a machine ahead of time.
 
 Importing the package is cheap: each name below loads its module (and TensorFlow, Keras,
 ipywidgets or matplotlib, if that module needs them) the first time it is used (PEP 562).
@@ -49,6 +50,23 @@ _HOMES = {  # public name -> the module that defines it
     "save_to_cache": "training",
     "train": "training",
     "trained_autoencoder": "training",
+    "VAE": "vae",
+    "VAE_RECIPE": "vae",
+    "Sampling": "vae",
+    "TrainedVAE": "vae",
+    "VAERecipe": "vae",
+    "build_vae": "vae",
+    "load_vae_from_cache": "vae",
+    "save_vae_to_cache": "vae",
+    "train_vae": "vae",
+    "trained_vae": "vae",
+    "CLASSIFIER_RECIPE": "classifier",
+    "ClassifierRecipe": "classifier",
+    "TrainedClassifier": "classifier",
+    "trained_classifier": "classifier",
+    "SampleQuality": "sample_quality",
+    "nearest_distances": "sample_quality",
+    "sample_quality": "sample_quality",
 }
 
 # What the chapters import, and `train`, which chapter 4 and the README point readers to.
@@ -77,6 +95,11 @@ __all__ = [
     "static_latent_explorer",
     "train",
     "trained_autoencoder",
+    "trained_classifier",
+    "save_vae_to_cache",
+    "sample_quality",
+    "load_vae_from_cache",
+    "VAE_RECIPE",
 ]
 
 

@@ -369,3 +369,36 @@ def test_kernel_explorer_in_jupyterlab_updates_the_image(page, jupyter_lab, scre
 
     # The static explorer's script ran in JupyterLab too (outputs produced in the session are trusted).
     assert page.locator(".latent-explorer[data-ready]").count() == 1
+
+
+def test_chapter_5_page_explorer_runs_the_trained_vae_decoder(page, site_url, screenshot_dir, axe_violations):
+    """Chapter 5's static explorer carries the VAE's decoder (trained_vae()) and draws what Keras
+    computes, within 0.01 per pixel, over the prior's range."""
+    from course_utils import trained_vae
+
+    model = trained_vae(verbose=0)
+    requests, errors = watch(page)
+    page.goto(f"{site_url}/book/05_variational_autoencoder.html")
+    page.wait_for_selector(".latent-explorer[data-ready]")
+    (root,) = page.eval_on_selector_all(".latent-explorer", "roots => roots.map((root) => root.id)")
+
+    trained = [array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]]
+    embedded = embedded_weights(page, root)
+    assert [array.shape for array in embedded] == [array.shape for array in trained]
+    for shown, weights in zip(embedded, trained):
+        np.testing.assert_allclose(shown, weights, rtol=1e-3, atol=1e-7)
+
+    explorer = page.locator(f"#{root}")
+    explorer.scroll_into_view_if_needed()
+    marker_before = page.evaluate(MARKER, root)
+    points = [(-3.0, -2.5), (-0.5, 0.4), (0.0, 0.0), (1.2, -0.8), (2.9, 3.5)]
+    error = max_pixel_error(page, root, model.decoder, points)
+    print(f"chapter 5 page: max abs pixel difference, browser vs Python VAE decoder {error:.4f}")
+    assert error <= PIXEL_TOLERANCE
+    assert page.evaluate(MARKER, root) != marker_before
+    page.evaluate(SET_Z, [root, [0.0, 0.0]])
+    explorer.screenshot(path=screenshot_dir / "latent_explorer_chapter_5.png")
+
+    assert serious_violations(axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])) == []
+    assert errors == []
+    assert all(url.startswith((site_url, "data:", "blob:")) for url in requests), requests
