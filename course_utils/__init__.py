@@ -5,7 +5,8 @@ Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model 
 encoder/decoder diagram (:mod:`.diagrams`), numbers quoted in the prose (:mod:`.prose`) and the
 latent explorer (:mod:`.explorer`: in a kernel, and on the static website), chapter 5's VAE
 (:mod:`.vae`), digit classifier (:mod:`.classifier`) and measure of generated samples
-(:mod:`.sample_quality`), so that the chapters show ideas. ``python -m course_utils data|model`` prepares a machine ahead of time.
+(:mod:`.sample_quality`), so that the chapters show ideas. ``python -m course_utils data|model``
+prepares a machine ahead of time.
 
 Importing the package is cheap: each name below loads its module (and TensorFlow, Keras,
 ipywidgets or matplotlib, if that module needs them) the first time it is used (PEP 562).

@@ -58,8 +58,10 @@ def cache_chapter_5_models() -> None:
     vae_mse = float(np.mean((np.asarray(vae.decoder(z_mean, training=False)) - x_test) ** 2))
     print(f"VAE: test MSE {vae_mse:.4f} (decoding the mean), cached in {model_cache_dir()}")
     classifier = trained_classifier(verbose=2)
-    print(f"digit classifier: test accuracy {classifier.accuracy(x_test, y_test):.4f}, "
-          f"cached in {model_cache_dir()}")
+    print(
+        f"digit classifier: test accuracy {classifier.accuracy(x_test, y_test):.4f}, "
+        f"cached in {model_cache_dir()}"
+    )
 
 
 def main(argv=None) -> None:

@@ -49,8 +49,12 @@ class TrainedClassifier:
         """``(n, len(digits))`` class probabilities of flat images in [0, 1]."""
         images = _check_images(images, "images")
         # Direct calls, not predict(): no tf.function retraced (and warned about) per input size.
-        return np.concatenate([np.asarray(self.model(images[start:start + 1024], training=False))
-                               for start in range(0, len(images), 1024)]).astype(np.float64)
+        return np.concatenate(
+            [
+                np.asarray(self.model(images[start : start + 1024], training=False))
+                for start in range(0, len(images), 1024)
+            ]
+        ).astype(np.float64)
 
     def predict(self, images) -> tuple[np.ndarray, np.ndarray]:
         """``(digit, confidence)`` per image: the most probable digit and its probability."""
@@ -68,8 +72,10 @@ class TrainedClassifier:
 def _check_images(images, name):
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 2 or images.shape[1] != 784 or len(images) == 0:
-        raise ValueError(f"{name} must be a non-empty (n, 784) array of flat 28×28 images; "
-                         f"got shape {images.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty (n, 784) array of flat 28×28 images; "
+            f"got shape {images.shape}"
+        )
     if not np.isfinite(images).all():
         raise ValueError(f"{name} contain NaN or infinite values")
     return images
@@ -79,8 +85,11 @@ def _check_recipe(recipe):
     if not isinstance(recipe, ClassifierRecipe):
         raise ValueError(f"recipe must be a ClassifierRecipe; got {type(recipe).__name__}")
     digits = recipe.digits
-    if len(digits) < 2 or len(set(digits)) != len(digits) or not all(
-            isinstance(d, int) and 0 <= d <= 9 for d in digits):
+    if (
+        len(digits) < 2
+        or len(set(digits)) != len(digits)
+        or not all(isinstance(d, int) and 0 <= d <= 9 for d in digits)
+    ):
         raise ValueError(f"a classifier needs two or more distinct digits 0-9; got {digits!r}")
     if not all(isinstance(units, int) and units >= 1 for units in recipe.hidden):
         raise ValueError(f"hidden must be layer sizes >= 1; got {recipe.hidden!r}")
@@ -89,21 +98,25 @@ def _check_recipe(recipe):
 
 
 def build_classifier(recipe: ClassifierRecipe = CLASSIFIER_RECIPE):
-    """The Keras classifier: ReLU layers of sizes ``recipe.hidden``, then a softmax over the digits."""
+    """The Keras classifier: ReLU layers of sizes ``recipe.hidden``, then a softmax over the
+    digits."""
     import keras
 
     _check_recipe(recipe)
     return keras.Sequential(
         [keras.Input(shape=(784,), name="image")]
-        + [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
-           for index, units in enumerate(recipe.hidden, start=1)]
+        + [
+            keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
+            for index, units in enumerate(recipe.hidden, start=1)
+        ]
         + [keras.layers.Dense(len(recipe.digits), activation="softmax", name="digit")],
         name="classifier",
     )
 
 
-def train_classifier(recipe: ClassifierRecipe, x_train, y_train, x_val=None, y_val=None,
-                     verbose="auto") -> TrainedClassifier:
+def train_classifier(
+    recipe: ClassifierRecipe, x_train, y_train, x_val=None, y_val=None, verbose="auto"
+) -> TrainedClassifier:
     """Train ``recipe``'s classifier on images ``x_train`` with digit labels ``y_train``."""
     import keras
 
@@ -117,7 +130,9 @@ def train_classifier(recipe: ClassifierRecipe, x_train, y_train, x_val=None, y_v
         labels = np.asarray(labels).reshape(-1)
         unknown = sorted(set(labels.tolist()) - set(digits))
         if unknown:
-            raise ValueError(f"{name} holds digits {unknown} that the recipe's digits {digits} do not")
+            raise ValueError(
+                f"{name} holds digits {unknown} that the recipe's digits {digits} do not"
+            )
         return np.searchsorted(digits, labels)
 
     if len(np.asarray(y_train).reshape(-1)) != len(x_train):
@@ -126,14 +141,26 @@ def train_classifier(recipe: ClassifierRecipe, x_train, y_train, x_val=None, y_v
     keras.utils.set_random_seed(recipe.seed)
     model = build_classifier(recipe)
     steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
-    model.compile(optimizer=FusedAdam(keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"], steps_per_execution=32)
-    history = model.fit(x_train, classes(y_train, "y_train"), batch_size=recipe.batch_size,
-                        epochs=recipe.epochs, validation_data=validation, verbose=verbose)
+    model.compile(
+        optimizer=FusedAdam(keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps)),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=32,
+    )
+    history = model.fit(
+        x_train,
+        classes(y_train, "y_train"),
+        batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
+        validation_data=validation,
+        verbose=verbose,
+    )
     return TrainedClassifier(model, digits, history.history, recipe)
 
 
-def trained_classifier(recipe: ClassifierRecipe = CLASSIFIER_RECIPE, verbose="auto") -> TrainedClassifier:
+def trained_classifier(
+    recipe: ClassifierRecipe = CLASSIFIER_RECIPE, verbose="auto"
+) -> TrainedClassifier:
     """The classifier ``recipe`` describes: loaded from the model cache, or trained and cached."""
     from .data import load_mnist, split_validation
 

@@ -18,11 +18,17 @@ STORE_FORMAT = 1  # bump when what an entry holds, or how its models are trained
 
 
 def settings_key(kind: str, settings: dict) -> str:
-    """A hash of ``kind``, ``settings`` (JSON-able) and the library versions that train the models."""
+    """A hash of ``kind``, ``settings`` (JSON-able) and the library versions that train the
+    models."""
     import keras
 
-    identity = {"kind": kind, "settings": settings, "keras": keras.__version__,
-                "backend": keras.backend.backend(), "format": STORE_FORMAT}
+    identity = {
+        "kind": kind,
+        "settings": settings,
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "format": STORE_FORMAT,
+    }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -54,5 +60,7 @@ def load_entry(kind: str, key: str, parts) -> tuple[dict, dict] | None:
     history_path, model_paths = entry_paths(kind, key, parts)
     if not history_path.is_file() or not all(path.is_file() for path in model_paths.values()):
         return None
-    models = {part: keras.saving.load_model(path, safe_mode=True) for part, path in model_paths.items()}
+    models = {
+        part: keras.saving.load_model(path, safe_mode=True) for part, path in model_paths.items()
+    }
     return models, json.loads(history_path.read_text())

@@ -32,8 +32,10 @@ def _check_images(images, name, columns=None) -> np.ndarray:
     if array.ndim != 2 or len(array) == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty (n, pixels) array; got shape {array.shape}")
     if columns is not None and array.shape[1] != columns:
-        raise ValueError(f"{name} have {array.shape[1]} pixels per image, the samples {columns}: "
-                         "compare images of the same size")
+        raise ValueError(
+            f"{name} have {array.shape[1]} pixels per image, the samples {columns}: "
+            "compare images of the same size"
+        )
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contain NaN or infinite values")
     return array
@@ -53,13 +55,14 @@ def nearest_distances(samples, reference, batch_size=256) -> np.ndarray:
     reference_norms = np.einsum("ij,ij->i", reference, reference)
     nearest = np.empty(len(samples), dtype=np.float64)
     for start in range(0, len(samples), batch_size):
-        batch = samples[start:start + batch_size]
+        batch = samples[start : start + batch_size]
         squared = reference_norms[None, :] - 2.0 * (batch @ reference.T)
         closest = reference[squared.argmin(axis=1)]
         # The expansion loses digits to cancellation (a copy would come out at ~0.004, not 0):
         # measure the distance to the nearest image found directly.
-        nearest[start:start + batch_size] = np.linalg.norm(
-            batch.astype(np.float64) - closest.astype(np.float64), axis=1)
+        nearest[start : start + batch_size] = np.linalg.norm(
+            batch.astype(np.float64) - closest.astype(np.float64), axis=1
+        )
     return nearest
 
 
@@ -74,17 +77,23 @@ def sample_quality(images, classifier, reference, threshold=0.9) -> SampleQualit
     if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
         raise ValueError(f"threshold must be a probability in (0, 1]; got {threshold!r}")
     if not (hasattr(classifier, "digits") and callable(getattr(classifier, "probabilities", None))):
-        raise ValueError("classifier must have digits and probabilities(images), "
-                         "like course_utils.trained_classifier()")
+        raise ValueError(
+            "classifier must have digits and probabilities(images), "
+            "like course_utils.trained_classifier()"
+        )
     probabilities = np.asarray(classifier.probabilities(images), dtype=np.float64)
     digits = tuple(classifier.digits)
     if probabilities.shape != (len(images), len(digits)):
-        raise ValueError(f"the classifier gave probabilities of shape {probabilities.shape}, "
-                         f"expected {(len(images), len(digits))}")
+        raise ValueError(
+            f"the classifier gave probabilities of shape {probabilities.shape}, "
+            f"expected {(len(images), len(digits))}"
+        )
     predicted = probabilities.argmax(axis=1)
     return SampleQuality(
         count=len(images),
         confident_share=float(np.mean(probabilities.max(axis=1) >= threshold)),
-        digit_shares={int(digit): float(np.mean(predicted == index)) for index, digit in enumerate(digits)},
+        digit_shares={
+            int(digit): float(np.mean(predicted == index)) for index, digit in enumerate(digits)
+        },
         mean_nearest_distance=float(np.mean(nearest_distances(images, reference))),
     )

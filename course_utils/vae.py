@@ -26,7 +26,8 @@ CACHE_PARTS = ("encoder", "decoder")
 
 @keras.saving.register_keras_serializable(package="course_utils")
 class Sampling(keras.layers.Layer):
-    """The reparameterisation trick: ``z = mean + exp(log_var / 2) * epsilon``, epsilon ~ N(0, I)."""
+    """The reparameterisation trick: ``z = mean + exp(log_var / 2) * epsilon``, with
+    epsilon ~ N(0, I)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -75,7 +76,8 @@ class VAE(keras.Model):
 
 
 def build_vae(latent_dim=2, input_dim=784, hidden=(500, 300), kl_weight=1.0):
-    """``(encoder, decoder, vae)``: chapter 5's layers, the autoencoder's sizes with two code outputs.
+    """``(encoder, decoder, vae)``: chapter 5's layers, the autoencoder's sizes with two code
+    outputs.
 
     The encoder maps an image to ``[z_mean, z_log_var]`` (ReLU layers of sizes ``hidden``, then two
     linear layers of size ``latent_dim``); the decoder maps ``z`` back through the sizes in reverse
@@ -83,7 +85,9 @@ def build_vae(latent_dim=2, input_dim=784, hidden=(500, 300), kl_weight=1.0):
     """
     _check_sizes(latent_dim, input_dim, hidden)
     if not (isinstance(kl_weight, (int, float)) and math.isfinite(kl_weight) and kl_weight >= 0):
-        raise ValueError(f"kl_weight must be a finite number >= 0 (1 is the VAE's loss); got {kl_weight!r}")
+        raise ValueError(
+            f"kl_weight must be a finite number >= 0 (1 is the VAE's loss); got {kl_weight!r}"
+        )
     image = keras.Input(shape=(input_dim,), name="image")
     features = image
     for index, units in enumerate(hidden, start=1):
@@ -93,8 +97,10 @@ def build_vae(latent_dim=2, input_dim=784, hidden=(500, 300), kl_weight=1.0):
     encoder = keras.Model(image, [z_mean, z_log_var], name="encoder")
     decoder = keras.Sequential(
         [keras.Input(shape=(latent_dim,), name="code")]
-        + [keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
-           for index, units in enumerate(reversed(hidden), start=1)]
+        + [
+            keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
+            for index, units in enumerate(reversed(hidden), start=1)
+        ]
         + [keras.layers.Dense(input_dim, activation="sigmoid", name="reconstruction")],
         name="decoder",
     )
@@ -110,12 +116,15 @@ def _check_sizes(latent_dim, input_dim, hidden):
     if not positive_int(input_dim):
         raise ValueError(f"input_dim must be a whole number >= 1; got {input_dim!r}")
     if isinstance(hidden, (str, bytes)) or not all(positive_int(units) for units in tuple(hidden)):
-        raise ValueError(f"hidden must be a sequence of layer sizes >= 1, e.g. (500, 300); got {hidden!r}")
+        raise ValueError(
+            f"hidden must be a sequence of layer sizes >= 1, e.g. (500, 300); got {hidden!r}"
+        )
 
 
 @dataclass(frozen=True)
 class VAERecipe(Recipe):
-    """Everything that determines a trained VAE: an autoencoder :class:`Recipe` and the KL weight."""
+    """Everything that determines a trained VAE: an autoencoder :class:`Recipe` and the KL
+    weight."""
 
     kl_weight: float = 1.0
 
@@ -125,8 +134,15 @@ class VAERecipe(Recipe):
 
 # The chapter's VAE: the autoencoder's layer sizes and training recipe (chapter 3), the VAE's loss.
 VAE_RECIPE = VAERecipe(
-    output_activation="sigmoid", learning_rate=6e-3, cosine_decay=True, warmup_fraction=0.1,
-    batch_size=50, epochs=6, steps_per_execution=32, fused_adam=True, kl_weight=1.0,
+    output_activation="sigmoid",
+    learning_rate=6e-3,
+    cosine_decay=True,
+    warmup_fraction=0.1,
+    batch_size=50,
+    epochs=6,
+    steps_per_execution=32,
+    fused_adam=True,
+    kl_weight=1.0,
 )
 
 
@@ -141,10 +157,15 @@ class TrainedVAE:
 
 def _check_recipe(recipe) -> None:
     if not isinstance(recipe, VAERecipe):
-        raise ValueError(f"recipe must be a VAERecipe (e.g. course_utils.VAE_RECIPE); got {type(recipe).__name__}")
+        raise ValueError(
+            "recipe must be a VAERecipe (e.g. course_utils.VAE_RECIPE); "
+            f"got {type(recipe).__name__}"
+        )
     if recipe.output_activation != "sigmoid":
-        raise ValueError("a VAERecipe needs output_activation='sigmoid': the reconstruction term is "
-                         f"a cross-entropy of pixels in [0, 1]; got {recipe.output_activation!r}")
+        raise ValueError(
+            "a VAERecipe needs output_activation='sigmoid': the reconstruction term is "
+            f"a cross-entropy of pixels in [0, 1]; got {recipe.output_activation!r}"
+        )
     if recipe.jit_compile:
         raise ValueError("VAERecipe does not support jit_compile=True")
 
@@ -154,21 +175,34 @@ def train_vae(recipe: VAERecipe, x_train, x_val=None, verbose="auto") -> Trained
     _check_recipe(recipe)
     x_train = _check_images(x_train, "x_train")
     keras.utils.set_random_seed(recipe.seed)
-    encoder, decoder, vae = build_vae(latent_dim=recipe.latent_dim, input_dim=x_train.shape[1],
-                                      hidden=recipe.hidden, kl_weight=recipe.kl_weight)
+    encoder, decoder, vae = build_vae(
+        latent_dim=recipe.latent_dim,
+        input_dim=x_train.shape[1],
+        hidden=recipe.hidden,
+        kl_weight=recipe.kl_weight,
+    )
     steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
     optimizer = FusedAdam if recipe.fused_adam else keras.optimizers.Adam
-    vae.compile(optimizer=optimizer(_learning_rate(recipe, steps)),
-                steps_per_execution=recipe.steps_per_execution)
-    history = vae.fit(x_train, batch_size=recipe.batch_size, epochs=recipe.epochs,
-                      validation_data=None if x_val is None else (x_val,), verbose=verbose)
+    vae.compile(
+        optimizer=optimizer(_learning_rate(recipe, steps)),
+        steps_per_execution=recipe.steps_per_execution,
+    )
+    history = vae.fit(
+        x_train,
+        batch_size=recipe.batch_size,
+        epochs=recipe.epochs,
+        validation_data=None if x_val is None else (x_val,),
+        verbose=verbose,
+    )
     return TrainedVAE(encoder, decoder, vae, history.history, recipe)
 
 
 def _check_images(x, name):
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or len(x) == 0:
-        raise ValueError(f"{name} must be a non-empty (n, pixels) array of images; got shape {x.shape}")
+        raise ValueError(
+            f"{name} must be a non-empty (n, pixels) array of images; got shape {x.shape}"
+        )
     if not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
         raise ValueError(f"{name} must hold pixel values in [0, 1] (as load_mnist returns them)")
     return x
@@ -178,8 +212,9 @@ def save_vae_to_cache(vae, history, recipe: VAERecipe = VAE_RECIPE) -> None:
     """Keep a trained ``vae``'s encoder and decoder and its ``history`` in the model cache."""
     _check_recipe(recipe)
     history = getattr(history, "history", history)
-    model_store.save_entry(CACHE_KIND, recipe.cache_key(),
-                           {"encoder": vae.encoder, "decoder": vae.decoder}, history)
+    model_store.save_entry(
+        CACHE_KIND, recipe.cache_key(), {"encoder": vae.encoder, "decoder": vae.decoder}, history
+    )
 
 
 def load_vae_from_cache(vae, recipe: VAERecipe = VAE_RECIPE):
@@ -194,8 +229,10 @@ def load_vae_from_cache(vae, recipe: VAERecipe = VAE_RECIPE):
         target, cached = getattr(vae, part), models[part]
         shapes = [w.shape for w in target.get_weights()], [w.shape for w in cached.get_weights()]
         if shapes[0] != shapes[1]:
-            raise ValueError(f"the cached {part} of this recipe has weights of shapes {shapes[1]}, "
-                             f"but this VAE's {part} has {shapes[0]}: build the recipe's layers")
+            raise ValueError(
+                f"the cached {part} of this recipe has weights of shapes {shapes[1]}, "
+                f"but this VAE's {part} has {shapes[0]}: build the recipe's layers"
+            )
         target.set_weights(cached.get_weights())
     return history
 

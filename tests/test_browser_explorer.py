@@ -371,7 +371,9 @@ def test_kernel_explorer_in_jupyterlab_updates_the_image(page, jupyter_lab, scre
     assert page.locator(".latent-explorer[data-ready]").count() == 1
 
 
-def test_chapter_5_page_explorer_runs_the_trained_vae_decoder(page, site_url, screenshot_dir, axe_violations):
+def test_chapter_5_page_explorer_runs_the_trained_vae_decoder(
+    page, site_url, screenshot_dir, axe_violations
+):
     """Chapter 5's static explorer carries the VAE's decoder (trained_vae()) and draws what Keras
     computes, within 0.01 per pixel, over the prior's range."""
     from course_utils import trained_vae
@@ -382,10 +384,12 @@ def test_chapter_5_page_explorer_runs_the_trained_vae_decoder(page, site_url, sc
     page.wait_for_selector(".latent-explorer[data-ready]")
     (root,) = page.eval_on_selector_all(".latent-explorer", "roots => roots.map((root) => root.id)")
 
-    trained = [array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]]
+    trained = [
+        array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]
+    ]
     embedded = embedded_weights(page, root)
     assert [array.shape for array in embedded] == [array.shape for array in trained]
-    for shown, weights in zip(embedded, trained):
+    for shown, weights in zip(embedded, trained, strict=False):
         np.testing.assert_allclose(shown, weights, rtol=1e-3, atol=1e-7)
 
     explorer = page.locator(f"#{root}")
@@ -399,6 +403,11 @@ def test_chapter_5_page_explorer_runs_the_trained_vae_decoder(page, site_url, sc
     page.evaluate(SET_Z, [root, [0.0, 0.0]])
     explorer.screenshot(path=screenshot_dir / "latent_explorer_chapter_5.png")
 
-    assert serious_violations(axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])) == []
+    assert (
+        serious_violations(
+            axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])
+        )
+        == []
+    )
     assert errors == []
     assert all(url.startswith((site_url, "data:", "blob:")) for url in requests), requests

@@ -2,8 +2,13 @@ import numpy as np
 import pytest
 
 from course_utils import classifier as classifier_module
-from course_utils import load_mnist, split_validation, training, trained_classifier
-from course_utils.classifier import CLASSIFIER_RECIPE, ClassifierRecipe, build_classifier, train_classifier
+from course_utils import load_mnist, split_validation, trained_classifier, training
+from course_utils.classifier import (
+    CLASSIFIER_RECIPE,
+    ClassifierRecipe,
+    build_classifier,
+    train_classifier,
+)
 
 TINY = ClassifierRecipe(hidden=(16,), epochs=1)
 
@@ -29,34 +34,52 @@ def test_trained_classifier_trains_once_then_loads_the_same_model(tmp_path, monk
     monkeypatch.setattr(training, "model_cache_dir", lambda: tmp_path)
     calls = []
     real_train = classifier_module.train_classifier
-    monkeypatch.setattr(classifier_module, "train_classifier",
-                        lambda *a, **k: calls.append(1) or real_train(*a, **k))
+    monkeypatch.setattr(
+        classifier_module,
+        "train_classifier",
+        lambda *a, **k: calls.append(1) or real_train(*a, **k),
+    )
     first = trained_classifier(TINY, verbose=0)
     second = trained_classifier(TINY, verbose=0)
     assert len(calls) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [f"classifier-{TINY.cache_key()}.history.json", f"classifier-{TINY.cache_key()}.model.keras"])
+        [
+            f"classifier-{TINY.cache_key()}.history.json",
+            f"classifier-{TINY.cache_key()}.model.keras",
+        ]
+    )
     (_, _), (x_test, _) = data
-    np.testing.assert_array_equal(second.probabilities(x_test[:50]), first.probabilities(x_test[:50]))
+    np.testing.assert_array_equal(
+        second.probabilities(x_test[:50]), first.probabilities(x_test[:50])
+    )
     assert second.history == first.history and "val_accuracy" in first.history
     assert second.digits == (1, 5, 6)
 
 
 def test_the_cache_key_covers_the_whole_recipe():
-    keys = {CLASSIFIER_RECIPE.cache_key(), TINY.cache_key(), ClassifierRecipe(seed=1).cache_key(),
-            ClassifierRecipe(epochs=5).cache_key(), ClassifierRecipe(digits=(1, 6)).cache_key(),
-            ClassifierRecipe(learning_rate=1e-3).cache_key(), ClassifierRecipe(batch_size=32).cache_key()}
+    keys = {
+        CLASSIFIER_RECIPE.cache_key(),
+        TINY.cache_key(),
+        ClassifierRecipe(seed=1).cache_key(),
+        ClassifierRecipe(epochs=5).cache_key(),
+        ClassifierRecipe(digits=(1, 6)).cache_key(),
+        ClassifierRecipe(learning_rate=1e-3).cache_key(),
+        ClassifierRecipe(batch_size=32).cache_key(),
+    }
     assert len(keys) == 7
 
 
-@pytest.mark.parametrize("recipe, message", [
-    (ClassifierRecipe(digits=(1,)), "two or more distinct digits"),
-    (ClassifierRecipe(digits=(1, 1)), "two or more distinct digits"),
-    (ClassifierRecipe(digits=(1, 12)), "two or more distinct digits"),
-    (ClassifierRecipe(hidden=(0,)), "hidden"),
-    (ClassifierRecipe(epochs=0), "epochs"),
-    ("default", "ClassifierRecipe"),
-])
+@pytest.mark.parametrize(
+    "recipe, message",
+    [
+        (ClassifierRecipe(digits=(1,)), "two or more distinct digits"),
+        (ClassifierRecipe(digits=(1, 1)), "two or more distinct digits"),
+        (ClassifierRecipe(digits=(1, 12)), "two or more distinct digits"),
+        (ClassifierRecipe(hidden=(0,)), "hidden"),
+        (ClassifierRecipe(epochs=0), "epochs"),
+        ("default", "ClassifierRecipe"),
+    ],
+)
 def test_impossible_recipes_are_refused(recipe, message):
     with pytest.raises(ValueError, match=message):
         build_classifier(recipe)

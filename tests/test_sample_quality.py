@@ -13,7 +13,7 @@ class FixedClassifier:
         self._probabilities = np.asarray(probabilities, dtype=np.float64)
 
     def probabilities(self, images):
-        return self._probabilities[:len(images)]
+        return self._probabilities[: len(images)]
 
 
 def test_nearest_distances_match_scikit_learn_in_any_batch_size():
@@ -22,8 +22,9 @@ def test_nearest_distances_match_scikit_learn_in_any_batch_size():
     samples = rng.random((130, 784), dtype=np.float32)
     expected = NearestNeighbors(n_neighbors=1).fit(reference).kneighbors(samples)[0][:, 0]
     for batch_size in (1, 7, 256, 1000):
-        np.testing.assert_allclose(nearest_distances(samples, reference, batch_size=batch_size),
-                                   expected, rtol=1e-4)
+        np.testing.assert_allclose(
+            nearest_distances(samples, reference, batch_size=batch_size), expected, rtol=1e-4
+        )
 
 
 def test_known_samples_give_known_numbers():
@@ -38,9 +39,12 @@ def test_known_samples_give_known_numbers():
     assert isinstance(quality, SampleQuality) and quality.count == 4
     assert quality.confident_share == pytest.approx(0.5)  # 0.95 and 0.9 reach the threshold
     assert quality.digit_shares == pytest.approx({1: 0.5, 5: 0.25, 6: 0.25})
-    assert quality.mean_nearest_distance == pytest.approx((0 + 0 + 0.3 + np.sqrt(0.75)) / 4, abs=1e-6)
-    assert sample_quality(images, FixedClassifier(probabilities), reference,
-                          threshold=0.5).confident_share == pytest.approx(0.75)
+    assert quality.mean_nearest_distance == pytest.approx(
+        (0 + 0 + 0.3 + np.sqrt(0.75)) / 4, abs=1e-6
+    )
+    assert sample_quality(
+        images, FixedClassifier(probabilities), reference, threshold=0.5
+    ).confident_share == pytest.approx(0.75)
 
 
 def test_copies_of_the_training_images_are_at_distance_zero():
@@ -55,19 +59,24 @@ GOOD = np.full((2, 4), 0.5, dtype=np.float32)
 CLASSIFIER = FixedClassifier([[1.0, 0, 0], [0, 1.0, 0]])
 
 
-@pytest.mark.parametrize("images, classifier, reference, threshold, message", [
-    (np.zeros((0, 4)), CLASSIFIER, GOOD, 0.9, "non-empty"),
-    (np.zeros(4), CLASSIFIER, GOOD, 0.9, r"\(n, pixels\)"),
-    (np.full((2, 4), np.nan), CLASSIFIER, GOOD, 0.9, "NaN"),
-    ([["a", "b"]], CLASSIFIER, GOOD, 0.9, "numbers"),
-    (GOOD, CLASSIFIER, np.zeros((3, 5)), 0.9, "same size"),
-    (GOOD, CLASSIFIER, GOOD, 0.0, "threshold"),
-    (GOOD, CLASSIFIER, GOOD, 1.5, "threshold"),
-    (GOOD, CLASSIFIER, GOOD, "high", "threshold"),
-    (GOOD, object(), GOOD, 0.9, "classifier must have"),
-    (GOOD, FixedClassifier([[0.5, 0.5]] * 2), GOOD, 0.9, "shape"),
-])
-def test_bad_inputs_are_refused_with_a_clear_message(images, classifier, reference, threshold, message):
+@pytest.mark.parametrize(
+    "images, classifier, reference, threshold, message",
+    [
+        (np.zeros((0, 4)), CLASSIFIER, GOOD, 0.9, "non-empty"),
+        (np.zeros(4), CLASSIFIER, GOOD, 0.9, r"\(n, pixels\)"),
+        (np.full((2, 4), np.nan), CLASSIFIER, GOOD, 0.9, "NaN"),
+        ([["a", "b"]], CLASSIFIER, GOOD, 0.9, "numbers"),
+        (GOOD, CLASSIFIER, np.zeros((3, 5)), 0.9, "same size"),
+        (GOOD, CLASSIFIER, GOOD, 0.0, "threshold"),
+        (GOOD, CLASSIFIER, GOOD, 1.5, "threshold"),
+        (GOOD, CLASSIFIER, GOOD, "high", "threshold"),
+        (GOOD, object(), GOOD, 0.9, "classifier must have"),
+        (GOOD, FixedClassifier([[0.5, 0.5]] * 2), GOOD, 0.9, "shape"),
+    ],
+)
+def test_bad_inputs_are_refused_with_a_clear_message(
+    images, classifier, reference, threshold, message
+):
     with pytest.raises(ValueError, match=message):
         sample_quality(images, classifier, reference, threshold=threshold)
 

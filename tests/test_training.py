@@ -490,6 +490,7 @@ def test_an_entry_whose_record_was_rewritten_is_checked_against_the_model_itself
 
 def test_an_entry_made_from_other_data_is_not_loaded(filled_model_cache):
     folder, trainings, _ = filled_model_cache
+
     def other_split(record):
         return {
             **record,
@@ -498,6 +499,7 @@ def test_an_entry_made_from_other_data_is_not_loaded(filled_model_cache):
                 "validation": {"fraction": 0.2, "seed": 0, "stratified": True},
             },
         }
+
     model_path, record_path = training._cache_paths(QUICK)
     record_path.write_text(json.dumps(other_split(json.loads(record_path.read_text()))))
     with pytest.warns(training.CacheWarning, match="was saved for another data"):
