@@ -18,7 +18,7 @@ import numpy as np
 from keras import ops
 
 from . import model_store
-from .training import FusedAdam, Recipe, _learning_rate
+from .training import DEFAULT_RECIPE, FusedAdam, Recipe, _learning_rate, check_images
 
 CACHE_KIND = "vae"
 CACHE_PARTS = ("encoder", "decoder")
@@ -133,17 +133,7 @@ class VAERecipe(Recipe):
 
 
 # The chapter's VAE: the autoencoder's layer sizes and training recipe (chapter 3), the VAE's loss.
-VAE_RECIPE = VAERecipe(
-    output_activation="sigmoid",
-    learning_rate=6e-3,
-    cosine_decay=True,
-    warmup_fraction=0.1,
-    batch_size=50,
-    epochs=6,
-    steps_per_execution=32,
-    fused_adam=True,
-    kl_weight=1.0,
-)
+VAE_RECIPE = VAERecipe(**dataclasses.asdict(DEFAULT_RECIPE), kl_weight=1.0)
 
 
 @dataclass
@@ -173,7 +163,7 @@ def _check_recipe(recipe) -> None:
 def train_vae(recipe: VAERecipe, x_train, x_val=None, verbose="auto") -> TrainedVAE:
     """Build and train the VAE ``recipe`` describes on ``x_train`` (chapter 5's code)."""
     _check_recipe(recipe)
-    x_train = _check_images(x_train, "x_train")
+    x_train = check_images(x_train, "x_train")
     keras.utils.set_random_seed(recipe.seed)
     encoder, decoder, vae = build_vae(
         latent_dim=recipe.latent_dim,
@@ -195,17 +185,6 @@ def train_vae(recipe: VAERecipe, x_train, x_val=None, verbose="auto") -> Trained
         verbose=verbose,
     )
     return TrainedVAE(encoder, decoder, vae, history.history, recipe)
-
-
-def _check_images(x, name):
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(
-            f"{name} must be a non-empty (n, pixels) array of images; got shape {x.shape}"
-        )
-    if not np.isfinite(x).all() or x.min() < 0 or x.max() > 1:
-        raise ValueError(f"{name} must hold pixel values in [0, 1] (as load_mnist returns them)")
-    return x
 
 
 def save_vae_to_cache(vae, history, recipe: VAERecipe = VAE_RECIPE) -> None:

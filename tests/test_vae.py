@@ -136,7 +136,7 @@ def test_training_functions_refuse_bad_recipes_and_data(small_data, empty_cache)
         trained_vae(Recipe(), verbose=0)
     with pytest.raises(ValueError, match="sigmoid"):
         train_vae(dataclasses.replace(SMALL, output_activation=None), x_train, verbose=0)
-    with pytest.raises(ValueError, match=r"\(n, pixels\)"):
+    with pytest.raises(ValueError, match=r"shape \(n, 784\)"):
         train_vae(SMALL, x_train[0], verbose=0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         train_vae(SMALL, x_train * 255, verbose=0)
