@@ -354,9 +354,10 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         jit_compile=recipe.jit_compile,
         steps_per_execution=recipe.steps_per_execution,
     )
+    images = tf.constant(x_train)  # one TensorFlow copy, as input and as target
     history = autoencoder.fit(
-        x_train,
-        x_train,
+        images,
+        images,
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
         validation_data=None if x_val is None else (x_val, x_val),
