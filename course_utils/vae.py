@@ -18,7 +18,14 @@ import numpy as np
 from keras import ops
 
 from . import model_store
-from .training import DEFAULT_RECIPE, FusedAdam, Recipe, _learning_rate, check_images
+from .training import (
+    DEFAULT_RECIPE,
+    FusedAdam,
+    Recipe,
+    _learning_rate,
+    check_images,
+    training_data,
+)
 
 CACHE_KIND = "vae"
 CACHE_PARTS = ("encoder", "decoder")
@@ -219,16 +226,13 @@ def load_vae_from_cache(vae, recipe: VAERecipe = VAE_RECIPE):
 def trained_vae(recipe: VAERecipe = VAE_RECIPE, verbose="auto") -> TrainedVAE:
     """The VAE trained by ``recipe`` (chapter 5's by default): loaded from the cache, or trained on
     the training digits less the validation split and cached."""
-    from .data import load_mnist, split_validation
-
     _check_recipe(recipe)
     entry = model_store.load_entry(CACHE_KIND, recipe.cache_key(), CACHE_PARTS)
     if entry is not None:
         models, history = entry
         vae = VAE(models["encoder"], models["decoder"], kl_weight=recipe.kl_weight)
         return TrainedVAE(models["encoder"], models["decoder"], vae, history, recipe)
-    (x_train, y_train), _ = load_mnist(recipe.digits)
-    (x_train, _), (x_val, _) = split_validation(x_train, y_train)
+    x_train, x_val = training_data(recipe)  # the autoencoder's images, the same split
     trained = train_vae(recipe, x_train, x_val=x_val, verbose=verbose)
     save_vae_to_cache(trained.vae, trained.history, recipe)
     return trained
