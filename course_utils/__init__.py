@@ -101,6 +101,7 @@ __all__ = [
     "sample_quality",
     "load_vae_from_cache",
     "VAE_RECIPE",
+    "trained_vae",
 ]
 
 

@@ -223,3 +223,44 @@ def test_chapter_5_builds_and_trains_the_vae_with_the_code_it_shows(
     np.testing.assert_array_equal(page["decoder"](z), package.decoder(z))
     # The page saved its VAE under VAE_RECIPE in the (temporary) cache.
     assert load_vae_from_cache(build_vae()[2], VAE_RECIPE) == page["history"]
+
+
+def test_chapter_5_exercises_ask_for_the_recipes_binders_image_trains(repo_root):
+    """The exercises' quick_vae calls trained_vae with exactly vae.EXERCISE_RECIPES, in order, so
+    that ``python -m course_utils model`` (Binder's image) leaves nothing for them to train."""
+    import nbformat
+
+    notebook = nbformat.read(repo_root / "book" / "05_variational_autoencoder.ipynb", as_version=4)
+    exercise_cells = [
+        cell.source
+        for cell in notebook.cells
+        if cell.cell_type == "code" and "quick_vae(" in cell.source
+    ]
+    requested = []
+
+    def recording_trained_vae(recipe, verbose="auto"):  # answers with codes and images of zeros
+        requested.append(recipe)
+        return vae.TrainedVAE(
+            encoder=lambda x: (np.zeros((len(x), recipe.latent_dim)),) * 2,
+            decoder=lambda z: np.zeros((len(z), 784), np.float32),
+            vae=None,
+            history={},
+            recipe=recipe,
+        )
+
+    quality = type("Quality", (), {"confident_share": 1.0, "digit_shares": {1: 1, 5: 0, 6: 0}})
+    namespace = {
+        "dataclasses": dataclasses,
+        "np": np,
+        "VAE_RECIPE": VAE_RECIPE,
+        "trained_vae": recording_trained_vae,
+        "sample_quality": lambda images, classifier, reference: quality,
+        "x_val": np.zeros((3, 784), np.float32),
+        "x_train": None,
+        "classifier": None,
+        "n": 4,
+    }
+    assert len(exercise_cells) == 2  # the definition and the β loop, then the 8-D code
+    for source in exercise_cells:
+        exec(source, namespace)
+    assert tuple(requested) == vae.EXERCISE_RECIPES
