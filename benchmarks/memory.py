@@ -12,6 +12,9 @@ must fit in the machine. File-backed pages (mostly the shared libraries TensorFl
   has no neural network, <= 400 MB);
 - the time from starting the fresh kernel to the end and to the first figure.
 
+A first line measures the floor: a fresh kernel that only imports Keras (and so TensorFlow).
+Every chapter with a neural network starts from it; what a chapter adds is the difference.
+
 ``--cells`` also prints, per code cell, the peak anon during the cell and the anon and file
 after it: where a chapter's bytes go.
 
@@ -88,12 +91,16 @@ class Sampler:
 
 def run_chapter(path: Path, per_cell=False) -> dict:
     """Execute ``path`` in a fresh kernel; its peak anon, file and VmHWM (MB) and timings (s)."""
-    notebook = nbformat.read(path, as_version=4)
+    return run_notebook(nbformat.read(path, as_version=4), path.parent, per_cell)
+
+
+def run_notebook(notebook, folder: Path, per_cell=False) -> dict:
+    """Execute ``notebook`` in a fresh kernel started in ``folder``; as :func:`run_chapter`."""
     client = NotebookClient(
         notebook,
         timeout=600,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(folder)}},
     )
     start = time.perf_counter()
     first_figure = None
@@ -176,10 +183,23 @@ def explorer_leak_mb() -> float:
     return after - before
 
 
+def tensorflow_floor() -> dict:
+    """A fresh kernel that imports Keras (so TensorFlow) and nothing else: where every chapter
+    with a neural network starts, before it loads a byte of data."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import keras")])
+    return run_notebook(notebook, ROOT)
+
+
 def main(arguments):
     per_cell = "--cells" in arguments
     paths = [argument for argument in arguments if argument != "--cells"]
     chapters = [Path(p) for p in paths] or sorted((ROOT / "book").glob("*.ipynb"))
+    floor = tensorflow_floor()
+    print(
+        f"{'floor: import keras only':32s} anon {floor['anon']:4.0f}  file {floor['file']:4.0f}  "
+        f"VmHWM {floor['VmHWM']:5.0f} MB  (a fresh kernel and TensorFlow, before any data)",
+        flush=True,
+    )
     results = {}
     for chapter in chapters:
         figures = run_chapter(chapter, per_cell)
