@@ -168,40 +168,30 @@ def test_static_explorer_draws_what_the_decoder_computes(
     assert serious_violations(axe_violations(page)) == []
 
 
-def test_chapter_4_page_explorer_runs_the_trained_decoder(
-    page, site_url, chapter_model, screenshot_dir, axe_violations
-):
-    model, codes, _ = chapter_model
+def check_page_explorer(page, site_url, chapter, decoder, points, screenshot, axe_violations):
+    """Open ``chapter``'s page and check its one static explorer: it carries ``decoder``'s weights,
+    draws what Keras computes at ``points`` within PIXEL_TOLERANCE, moves its marker, is accessible
+    (with the kernel explorer's saved snapshot beside it) and loads nothing from elsewhere. The
+    explorer's root id, after ``screenshot(root)`` has set the sliders and taken the picture."""
     requests, errors = watch(page)
-    page.goto(f"{site_url}/book/04_latent_space.html")
+    page.goto(f"{site_url}/book/{chapter}.html")
     page.wait_for_selector(".latent-explorer[data-ready]")
     (root,) = page.eval_on_selector_all(".latent-explorer", "roots => roots.map((root) => root.id)")
 
-    # The page carries the chapters' decoder, the one trained_autoencoder() returns.
-    trained = [
-        array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]
-    ]
+    trained = [array.ravel() for layer in web_explorer.dense_layers(decoder) for array in layer[:2]]
     embedded = embedded_weights(page, root)
     assert [array.shape for array in embedded] == [array.shape for array in trained]
     for shown, weights in zip(embedded, trained, strict=False):
         np.testing.assert_allclose(shown, weights, rtol=1e-3, atol=1e-7)
 
-    explorer = page.locator(f"#{root}")
-    explorer.scroll_into_view_if_needed()
+    page.locator(f"#{root}").scroll_into_view_if_needed()
     marker_before = page.evaluate(MARKER, root)
-    low, high = codes.min(axis=0), codes.max(axis=0)
-    points = [
-        low + fraction * (high - low)
-        for fraction in ([0.15, 0.1], [0.4, 0.6], [0.7, 0.2], [0.95, 0.9])
-    ]
-    error = max_pixel_error(page, root, model.decoder, points)
-    print(f"chapter 4 page: max abs pixel difference, browser vs Python decoder {error:.4f}")
+    error = max_pixel_error(page, root, decoder, points)
+    print(f"{chapter}: max abs pixel difference, browser vs Python decoder {error:.4f}")
     assert error <= PIXEL_TOLERANCE
     assert page.evaluate(MARKER, root) != marker_before
-    page.evaluate(SET_Z, [root, [float(v) for v in np.median(codes, axis=0)]])
-    explorer.screenshot(path=screenshot_dir / "latent_explorer_chapter_4.png")
+    screenshot(root)
 
-    # Both explorers on the page (the kernel one as its saved snapshot) are accessible.
     assert (
         serious_violations(
             axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])
@@ -210,6 +200,26 @@ def test_chapter_4_page_explorer_runs_the_trained_decoder(
     )
     assert errors == []
     assert all(url.startswith((site_url, "data:", "blob:")) for url in requests), requests
+
+
+def test_chapter_4_page_explorer_runs_the_trained_decoder(
+    page, site_url, chapter_model, screenshot_dir, axe_violations
+):
+    """Chapter 4's static explorer carries the chapters' decoder (trained_autoencoder())."""
+    model, codes, _ = chapter_model
+    low, high = codes.min(axis=0), codes.max(axis=0)
+    points = [
+        low + fraction * (high - low)
+        for fraction in ([0.15, 0.1], [0.4, 0.6], [0.7, 0.2], [0.95, 0.9])
+    ]
+
+    def screenshot(root):
+        page.evaluate(SET_Z, [root, [float(v) for v in np.median(codes, axis=0)]])
+        page.locator(f"#{root}").screenshot(path=screenshot_dir / "latent_explorer_chapter_4.png")
+
+    check_page_explorer(
+        page, site_url, "04_latent_space", model.decoder, points, screenshot, axe_violations
+    )
 
 
 # JupyterLab settings for a test run: render every cell (no windowing, so all prompts are in the
@@ -379,35 +389,18 @@ def test_chapter_5_page_explorer_runs_the_trained_vae_decoder(
     from course_utils import trained_vae
 
     model = trained_vae(verbose=0)
-    requests, errors = watch(page)
-    page.goto(f"{site_url}/book/05_variational_autoencoder.html")
-    page.wait_for_selector(".latent-explorer[data-ready]")
-    (root,) = page.eval_on_selector_all(".latent-explorer", "roots => roots.map((root) => root.id)")
-
-    trained = [
-        array.ravel() for layer in web_explorer.dense_layers(model.decoder) for array in layer[:2]
-    ]
-    embedded = embedded_weights(page, root)
-    assert [array.shape for array in embedded] == [array.shape for array in trained]
-    for shown, weights in zip(embedded, trained, strict=False):
-        np.testing.assert_allclose(shown, weights, rtol=1e-3, atol=1e-7)
-
-    explorer = page.locator(f"#{root}")
-    explorer.scroll_into_view_if_needed()
-    marker_before = page.evaluate(MARKER, root)
     points = [(-3.0, -2.5), (-0.5, 0.4), (0.0, 0.0), (1.2, -0.8), (2.9, 3.5)]
-    error = max_pixel_error(page, root, model.decoder, points)
-    print(f"chapter 5 page: max abs pixel difference, browser vs Python VAE decoder {error:.4f}")
-    assert error <= PIXEL_TOLERANCE
-    assert page.evaluate(MARKER, root) != marker_before
-    page.evaluate(SET_Z, [root, [0.0, 0.0]])
-    explorer.screenshot(path=screenshot_dir / "latent_explorer_chapter_5.png")
 
-    assert (
-        serious_violations(
-            axe_violations(page, [[".latent-explorer"], [".latent-explorer-widget"]])
-        )
-        == []
+    def screenshot(root):
+        page.evaluate(SET_Z, [root, [0.0, 0.0]])
+        page.locator(f"#{root}").screenshot(path=screenshot_dir / "latent_explorer_chapter_5.png")
+
+    check_page_explorer(
+        page,
+        site_url,
+        "05_variational_autoencoder",
+        model.decoder,
+        points,
+        screenshot,
+        axe_violations,
     )
-    assert errors == []
-    assert all(url.startswith((site_url, "data:", "blob:")) for url in requests), requests
