@@ -346,10 +346,8 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         hidden=recipe.hidden,
         output_activation=recipe.output_activation,
     )
-    steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
-    optimizer = FusedAdam if recipe.fused_adam else keras.optimizers.Adam
     autoencoder.compile(
-        optimizer=optimizer(_learning_rate(recipe, steps)),
+        optimizer=recipe_optimizer(recipe, len(x_train)),
         loss="mse",
         jit_compile=recipe.jit_compile,
         steps_per_execution=recipe.steps_per_execution,
@@ -372,6 +370,14 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         recipe,
         data=data_fingerprint(x_train, x_val),
     )
+
+
+def recipe_optimizer(recipe: Recipe, images: int):
+    """The recipe's Adam (TensorFlow's fused kernel or Keras' own) with its learning rate over a
+    run of ``recipe.epochs`` on ``images`` training images."""
+    steps = recipe.epochs * math.ceil(images / recipe.batch_size)
+    adam = FusedAdam if recipe.fused_adam else keras.optimizers.Adam
+    return adam(_learning_rate(recipe, steps))
 
 
 def _learning_rate(recipe: Recipe, steps: int):

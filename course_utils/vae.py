@@ -20,10 +20,9 @@ from keras import ops
 from . import model_store
 from .training import (
     DEFAULT_RECIPE,
-    FusedAdam,
     Recipe,
-    _learning_rate,
     check_images,
+    recipe_optimizer,
     training_data,
 )
 
@@ -184,10 +183,8 @@ def train_vae(recipe: VAERecipe, x_train, x_val=None, verbose="auto") -> Trained
         hidden=recipe.hidden,
         kl_weight=recipe.kl_weight,
     )
-    steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
-    optimizer = FusedAdam if recipe.fused_adam else keras.optimizers.Adam
     vae.compile(
-        optimizer=optimizer(_learning_rate(recipe, steps)),
+        optimizer=recipe_optimizer(recipe, len(x_train)),
         steps_per_execution=recipe.steps_per_execution,
     )
     history = vae.fit(
