@@ -353,12 +353,13 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         steps_per_execution=recipe.steps_per_execution,
     )
     images = tf.constant(x_train)  # one TensorFlow copy, as input and as target
+    val_images = None if x_val is None else tf.constant(x_val)  # the same for validation
     history = autoencoder.fit(
         images,
         images,
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
-        validation_data=None if x_val is None else (x_val, x_val),
+        validation_data=None if x_val is None else (val_images, val_images),
         verbose=verbose,
         callbacks=[_StopOnNaN(recipe)],
     )
