@@ -3,13 +3,13 @@
 - The static explorer on its own page: sliders set to several z draw, on the canvas, what the
   Python decoder computes for those z (within 0.01), with float16 and float32 weights, two on one
   page, with no request leaving the page and no serious accessibility violation.
+- Without DecompressionStream (an old browser) it says why it cannot run, with no script error.
 - The same on the built chapter 4 page, with the chapters' trained decoder.
 - The kernel explorer in a live JupyterLab running chapter 4: moving a slider changes the image.
 
 Screenshots go to _build/screenshots.
 """
 
-import base64
 import json
 import re
 import secrets
@@ -89,12 +89,7 @@ def embedded_weights(page, root) -> list[np.ndarray]:
     model = json.loads(
         page.eval_on_selector(f"#{root} script.latent-explorer-model", "e => e.textContent")
     )
-    dtype = {"float16": "<f2", "float32": "<f4"}[model["dtype"]]
-    return [
-        np.frombuffer(base64.b64decode(layer[part]), dtype=dtype)
-        for layer in model["layers"]
-        for part in ("kernel", "bias")
-    ]
+    return [array.ravel() for layer in web_explorer.unpack_weights(model) for array in layer[:2]]
 
 
 def assert_marker_at_z(page, root, decoder, codes, labels):
@@ -166,6 +161,23 @@ def test_static_explorer_draws_what_the_decoder_computes(
     assert errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests), requests
     assert serious_violations(axe_violations(page)) == []
+
+
+def test_static_explorer_says_why_in_a_browser_that_cannot_inflate(page, tmp_path):
+    """Without DecompressionStream (browsers before 2023) the explorer explains itself instead of
+    failing silently, and raises no script error."""
+    _, decoder, _ = build_autoencoder(latent_dim=2, hidden=(8,), output_activation="sigmoid")
+    explorer = static_latent_explorer(decoder, ranges=[(-1, 1), (-1, 1)])
+    document = tmp_path / "old_browser.html"
+    document.write_text(f"<!doctype html><html lang='en'><body>{explorer.html}</body></html>")
+    page.add_init_script("delete window.DecompressionStream")
+    _, errors = watch(page)
+    page.goto(document.as_uri())
+    status = page.locator(f"#{explorer.element_id} .latent-explorer-status")
+    status.wait_for()
+    assert "DecompressionStream" in status.inner_text() and status.is_visible()
+    assert page.get_attribute(f"#{explorer.element_id}", "data-ready") is None
+    assert errors == []
 
 
 def check_page_explorer(page, site_url, chapter, decoder, points, screenshot, axe_violations):

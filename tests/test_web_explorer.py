@@ -5,6 +5,7 @@ import json
 import re
 import subprocess
 import sys
+import zlib
 from html.parser import HTMLParser
 from importlib import resources
 
@@ -36,8 +37,24 @@ def embedded_model(html: str) -> dict:
     return json.loads(re.search(MODEL_SCRIPT, html, re.S).group(1))
 
 
-def decode_weights(text: str, dtype: str) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(text), dtype={"float16": "<f2", "float32": "<f4"}[dtype])
+def decode_weights(model: dict) -> list:
+    """The embedded layers, unpacked here independently of static.unpack_weights: base64, zlib,
+    then the bytes of each value gathered back from the shuffled planes."""
+    dtype = {"float16": "<f2", "float32": "<f4"}[model["dtype"]]
+    planes = np.frombuffer(zlib.decompress(base64.b64decode(model["weights"])), np.uint8)
+    size = np.dtype(dtype).itemsize
+    values = np.stack(np.split(planes, size), axis=1).copy().view(dtype).ravel()
+    layers = []
+    for layer in model["layers"]:
+        kernel_size = layer["inputs"] * layer["units"]
+        kernel = values[:kernel_size].reshape(layer["inputs"], layer["units"])
+        bias, values = (
+            values[kernel_size : kernel_size + layer["units"]],
+            values[kernel_size + layer["units"] :],
+        )
+        layers.append((kernel, bias))
+    assert len(values) == 0, "values left over after the last layer"
+    return layers
 
 
 class Elements(HTMLParser):
@@ -59,9 +76,7 @@ def test_embedded_weights_round_trip_to_the_decoders(decoder, latents):
         (exported["inputs"], exported["units"], exported["activation"])
         for exported in model["layers"]
     ] == [(layer.kernel.shape[0], layer.units, layer.activation.__name__) for layer in dense]
-    for exported, layer in zip(model["layers"], dense, strict=True):
-        kernel = decode_weights(exported["kernel"], model["dtype"]).reshape(layer.kernel.shape)
-        bias = decode_weights(exported["bias"], model["dtype"])
+    for (kernel, bias), layer in zip(decode_weights(model), dense, strict=True):
         np.testing.assert_allclose(kernel, np.asarray(layer.kernel), rtol=1e-3, atol=1e-7)
         np.testing.assert_allclose(bias, np.asarray(layer.bias), rtol=1e-3, atol=1e-7)
 
@@ -73,16 +88,43 @@ def test_the_exported_forward_pass_is_the_decoder(decoder):
     )
 
 
+def test_packed_weights_unpack_to_the_layers_and_take_fewer_bytes(decoder):
+    layers = dense_layers(decoder)
+    for dtype in ("float16", "float32"):
+        packed = web_explorer.pack_weights(layers, dtype)
+        model = {
+            "dtype": dtype,
+            "weights": packed,
+            "layers": [
+                {"inputs": k.shape[0], "units": k.shape[1], "activation": a} for k, _, a in layers
+            ],
+        }
+        unpacked = web_explorer.unpack_weights(model)
+        assert [layer.activation for layer in unpacked] == [layer.activation for layer in layers]
+        for (kernel, bias, _), original in zip(unpacked, layers, strict=True):
+            exact = dtype == "float32"
+            np.testing.assert_allclose(
+                kernel, original.kernel, rtol=0 if exact else 1e-3, atol=1e-7
+            )
+            np.testing.assert_allclose(bias, original.bias, rtol=0 if exact else 1e-3, atol=1e-7)
+        plain = sum(
+            4 / 3 * part.size * (2 if dtype == "float16" else 4)
+            for layer in layers
+            for part in layer[:2]
+        )
+        assert len(packed) < 0.95 * plain  # deflating the shuffled bytes saves at least 5 %
+    model["layers"] = model["layers"][:-1]
+    with pytest.raises(ValueError, match="the packed weights hold .* values; the layers need"):
+        web_explorer.unpack_weights(model)
+
+
 def test_float16_only_when_it_stays_within_tolerance(decoder, latents, monkeypatch):
     assert static_latent_explorer(decoder, latents=latents[0]).weights_dtype == "float16"
     monkeypatch.setattr(web_explorer, "FLOAT16_TOLERANCE", 0.0)
     explorer = static_latent_explorer(decoder, latents=latents[0])
     assert explorer.weights_dtype == "float32"
-    model = embedded_model(explorer.html)
-    first = model["layers"][0]
-    np.testing.assert_array_equal(
-        decode_weights(first["kernel"], "float32"), np.asarray(decoder.layers[0].kernel).ravel()
-    )
+    (kernel, _), *_ = decode_weights(embedded_model(explorer.html))
+    np.testing.assert_array_equal(kernel, np.asarray(decoder.layers[0].kernel))
 
 
 def test_sliders_are_labelled_ranges_with_unique_ids(decoder, latents):
@@ -231,8 +273,8 @@ def test_given_weights_render_without_tensorflow_or_ipywidgets(decoder):
     rendered = json.loads(result.stdout)
     assert rendered["heavy"] == []
     model = embedded_model(rendered["html"])
-    kernel = decode_weights(model["layers"][0]["kernel"], model["dtype"])
-    np.testing.assert_allclose(kernel, np.ravel(weights[0][0]), rtol=1e-3, atol=1e-7)
+    (kernel, _), *_ = decode_weights(model)
+    np.testing.assert_allclose(kernel.ravel(), np.ravel(weights[0][0]), rtol=1e-3, atol=1e-7)
 
 
 def test_given_weights_must_chain():

@@ -1,16 +1,17 @@
 // The static latent explorer (static.py): decodes z in the browser and draws g(z) and the marker.
 // static.py inlines this file once per explorer and calls startLatentExplorer(root element).
-// Dependency-free ES2017; the root's DOM contract is in static.py's docstring.
+// Dependency-free ES2017 plus DecompressionStream; the DOM contract is in static.py's docstring.
 /* exported startLatentExplorer */
 function startLatentExplorer(root) {
   "use strict";
-  if (!root || root.dataset.ready) return;
+  if (!root || root.dataset.started) return;
+  root.dataset.started = "true";
   const model = JSON.parse(root.querySelector("script.latent-explorer-model").textContent);
 
   function bytes(text) {
     const binary = atob(text), out = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-    return out.buffer;
+    return out;
   }
   function fromHalf(h) {  // IEEE 754 half precision to a number
     const sign = h & 0x8000 ? -1 : 1, exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
@@ -18,20 +19,38 @@ function startLatentExplorer(root) {
     if (exponent === 31) return fraction ? NaN : sign * Infinity;
     return sign * (1 + fraction / 1024) * Math.pow(2, exponent - 15);
   }
-  function floats(text) {
-    if (model.dtype === "float32") return new Float32Array(bytes(text));
-    const halves = new Uint16Array(bytes(text)), out = new Float32Array(halves.length);
-    for (let i = 0; i < halves.length; i++) out[i] = fromHalf(halves[i]);
+  async function unpack() {  // static.py's pack_weights backwards: inflate, unshuffle, convert
+    const stream = new Blob([bytes(model.weights)]).stream()
+      .pipeThrough(new DecompressionStream("deflate"));
+    const shuffled = new Uint8Array(await new Response(stream).arrayBuffer());
+    const size = model.dtype === "float32" ? 4 : 2, count = shuffled.length / size;
+    const raw = new Uint8Array(shuffled.length);
+    for (let b = 0; b < size; b++) {
+      for (let i = 0; i < count; i++) raw[i * size + b] = shuffled[b * count + i];
+    }
+    if (size === 4) return new Float32Array(raw.buffer);
+    const halves = new Uint16Array(raw.buffer), out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = fromHalf(halves[i]);
     return out;
   }
   const activations = {
     relu: (x) => (x > 0 ? x : 0), sigmoid: (x) => 1 / (1 + Math.exp(-x)),
     tanh: Math.tanh, linear: (x) => x,
   };
-  const layers = model.layers.map((layer) => ({
-    inputs: layer.inputs, units: layer.units, activation: activations[layer.activation],
-    kernel: floats(layer.kernel), bias: floats(layer.bias),
-  }));
+  let layers = [];
+  function split(values) {  // kernels (row-major, inputs × units) and biases, layer by layer
+    let offset = 0;
+    return model.layers.map((layer) => {
+      const size = layer.inputs * layer.units;
+      const kernel = values.subarray(offset, offset + size);
+      const bias = values.subarray(offset + size, offset + size + layer.units);
+      offset += size + layer.units;
+      return {
+        inputs: layer.inputs, units: layer.units, activation: activations[layer.activation],
+        kernel: kernel, bias: bias,
+      };
+    });
+  }
 
   function decode(z) {  // the decoder's forward pass; kernels are row-major (inputs × units)
     let values = Float64Array.from(z);
@@ -76,7 +95,18 @@ function startLatentExplorer(root) {
       marker.setAttribute("transform", "translate(" + x.toFixed(1) + " " + y.toFixed(1) + ")");
     }
   }
-  sliders.forEach((slider) => slider.addEventListener("input", show));
-  show();
-  root.dataset.ready = "true";
+  const status = root.querySelector(".latent-explorer-status");
+  if (typeof DecompressionStream === "undefined") {
+    status.textContent = "This explorer needs a browser from 2023 or later (one with "
+      + "DecompressionStream). Update your browser, or run the notebook in Jupyter.";
+    return;
+  }
+  unpack().then((values) => {
+    layers = split(values);
+    sliders.forEach((slider) => slider.addEventListener("input", show));
+    show();
+    root.dataset.ready = "true";
+  }).catch((error) => {
+    status.textContent = "This explorer could not read its decoder's weights: " + error;
+  });
 }

@@ -13,20 +13,25 @@ The script and the style sheet are the package files ``latent_explorer.js`` and
 
 DOM contract (``{id}`` is unique per instance, ``{k}`` is 1, 2, … per latent coordinate)::
 
-    div.latent-explorer#{id}                  root; data-latent-dim, data-ready="true" once the script ran
+    div.latent-explorer#{id}                  root; data-latent-dim; data-started="true" once the script
+                                              ran, data-ready="true" once the weights are unpacked
       canvas.latent-explorer-digit            28×28 canvas: pixel value p drawn as grey 255·(1 − p)
       input[type=range].latent-explorer-slider#{id}-z{k}   one per coordinate, data-dim = k − 1,
                                               with <label for> and <output> showing the value
       p.latent-explorer-z                     the current z as text
       img.latent-explorer-scatter             the test digits' codes (no scatter for 1-D codes or
       svg .latent-explorer-marker             without latents) and the marker at (z1, z2)
-      p.latent-explorer-status                shown until the script runs (says why if it cannot)
+      p.latent-explorer-status                shown until the weights are unpacked (says why if they
+                                              cannot be: no JavaScript, no DecompressionStream)
 
 Changing a slider (an ``input`` event) redraws the digit and moves the marker.
 
-Weights are stored as base64 little-endian float16 when that keeps every decoded pixel within
-``FLOAT16_TOLERANCE`` of the full-precision forward pass over the slider ranges (it halves the
-page), else as float32.
+The weights are packed into one base64 string (:func:`pack_weights`; :func:`unpack_weights` reads
+it back): every kernel and bias in order, as little-endian float16 when that keeps every decoded
+pixel within ``FLOAT16_TOLERANCE`` of the full-precision forward pass over the slider ranges (it
+halves the page), else float32; byte-shuffled (all first bytes, then all second bytes, …), which
+puts the exponents together; and deflated (zlib). The browser inflates them with its
+``DecompressionStream``, so the page carries about 15 % fewer bytes than the plain values.
 """  # noqa: E501 (the DOM contract's lines)
 
 from __future__ import annotations
@@ -38,11 +43,13 @@ import io
 import json
 import re
 import uuid
+import zlib
 from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
 
+from ..png import compact_png
 from .shared import (
     DIGIT_ALT,
     DIGIT_SIDE_PX,
@@ -152,9 +159,33 @@ def _storage_dtype(layers, ranges) -> str:
     return "float16" if error <= FLOAT16_TOLERANCE else "float32"
 
 
-def _base64(array: np.ndarray, dtype: str) -> str:
-    little_endian = {"float16": "<f2", "float32": "<f4"}[dtype]
-    return base64.b64encode(np.ascontiguousarray(array, dtype=little_endian).tobytes()).decode()
+LITTLE_ENDIAN = {"float16": "<f2", "float32": "<f4"}
+
+
+def pack_weights(layers, dtype: str) -> str:
+    """Every kernel (row-major) and bias of ``layers`` in order, as little-endian ``dtype``,
+    byte-shuffled and deflated, in base64: what the page's script unpacks."""
+    values = np.concatenate([np.ravel(part) for layer in layers for part in layer[:2]])
+    raw = np.ascontiguousarray(values, dtype=LITTLE_ENDIAN[dtype])
+    shuffled = raw.view(np.uint8).reshape(-1, raw.itemsize).T.tobytes()
+    return base64.b64encode(zlib.compress(shuffled, 9)).decode()
+
+
+def unpack_weights(model: dict) -> list[DenseLayer]:
+    """The layers of an embedded model (the page's JSON), as the page's script unpacks them."""
+    itemsize = np.dtype(LITTLE_ENDIAN[model["dtype"]]).itemsize
+    shuffled = np.frombuffer(zlib.decompress(base64.b64decode(model["weights"])), np.uint8)
+    raw = shuffled.reshape(itemsize, -1).T.copy().view(LITTLE_ENDIAN[model["dtype"]]).ravel()
+    values, offset, layers = raw.astype(np.float32), 0, []
+    for layer in model["layers"]:
+        inputs, units = layer["inputs"], layer["units"]
+        kernel = values[offset : offset + inputs * units].reshape(inputs, units)
+        bias = values[offset + inputs * units : offset + (inputs + 1) * units]
+        layers.append(DenseLayer(kernel, bias, layer["activation"]))
+        offset += (inputs + 1) * units
+    if offset != len(values):
+        raise ValueError(f"the packed weights hold {len(values)} values; the layers need {offset}")
+    return layers
 
 
 @functools.cache
@@ -208,19 +239,17 @@ class StaticLatentExplorer:
         return self.html
 
     def _model_json(self, scatter) -> str:
-        dtype = self.weights_dtype
         return script_safe_json(
             {
-                "dtype": dtype,
+                "dtype": self.weights_dtype,
+                "weights": pack_weights(self.layers, self.weights_dtype),
                 "layers": [
                     {
                         "inputs": int(kernel.shape[0]),
                         "units": int(kernel.shape[1]),
                         "activation": activation,
-                        "kernel": _base64(kernel, dtype),
-                        "bias": _base64(bias, dtype),
                     }
-                    for kernel, bias, activation in self.layers
+                    for kernel, _, activation in self.layers
                 ],
                 "scatter": scatter,
             }
@@ -241,7 +270,7 @@ class StaticLatentExplorer:
             "ylim": list(axes.get_ylim()),
             "box": [box.x0, height - box.y1, box.x1, height - box.y0],  # left, top, right, bottom
         }
-        source = base64.b64encode(buffer.getvalue()).decode()
+        source = base64.b64encode(compact_png(buffer.getvalue())).decode()
         radius = _px(MARKER_DIAMETER_PT / 2)
         markup = f"""
   <figure class="latent-explorer-scatter-figure" style="max-width: {css_width}px">
