@@ -48,3 +48,13 @@ def test_citations_resolve_to_the_references_page(built_book):
 def test_the_intro_quotes_the_configured_repository(built_book):
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     assert url in page_text((built_book / "book/intro.html").read_text())
+
+
+def test_the_sites_figures_take_one_byte_a_pixel(built_book):
+    """_ext/compact_figures.py re-encoded matplotlib's RGBA figures as greys or with a palette."""
+    from PIL import Image
+
+    figures = sorted((built_book / "_images").glob("*.png"))
+    assert figures, "the site has no figures"
+    modes = {path.name: Image.open(path).mode for path in figures}
+    assert {name for name, mode in modes.items() if mode not in ("L", "P")} == set()
