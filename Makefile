@@ -71,6 +71,7 @@ benchmarks: data
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/slider.py
 	$(BIN)/python benchmarks/memory.py
+	$(BIN)/python benchmarks/page_size.py   # of the site that `make book` built
 
 clean:
 	rm -rf _build

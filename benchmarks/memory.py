@@ -15,8 +15,8 @@ must fit in the machine. File-backed pages (mostly the shared libraries TensorFl
 A first line measures the floor: a fresh kernel that only imports Keras (and so TensorFlow).
 Every chapter with a neural network starts from it; what a chapter adds is the difference.
 
-``--cells`` also prints, per code cell, the peak anon during the cell and the anon and file
-after it: where a chapter's bytes go.
+``--cells`` also prints, per code cell, the peak anon during the cell, the anon and file after
+it, and its time: where a chapter's bytes and seconds go.
 
 Then, when no chapter is named, the latent explorer's leak check: in a fresh kernel, build
 ``latent_explorer`` on the trained decoder, move its sliders 1,000 times, and report how much the
@@ -109,7 +109,9 @@ def run_notebook(notebook, folder: Path, per_cell=False) -> dict:
         sampler = Sampler(pid)
         for index, cell in enumerate(notebook.cells):
             sampler.reset_window()
+            cell_start = time.perf_counter()
             client.execute_cell(cell, index)
+            cell_seconds = time.perf_counter() - cell_start
             if first_figure is None and any(
                 "image/png" in output.get("data", {}) for output in cell.get("outputs", [])
             ):
@@ -119,7 +121,8 @@ def run_notebook(notebook, folder: Path, per_cell=False) -> dict:
                 first_line = cell.source.strip().splitlines()[0][:48] if cell.source.strip() else ""
                 print(
                     f"  cell {index:2d}: anon peak {sampler.window_anon:5.0f}, after "
-                    f"{after['RssAnon']:5.0f}; file {after['RssFile']:4.0f} MB  {first_line}",
+                    f"{after['RssAnon']:5.0f}; file {after['RssFile']:4.0f} MB; "
+                    f"{cell_seconds:5.1f} s  {first_line}",
                     flush=True,
                 )
         sampler.stop()
