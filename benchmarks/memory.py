@@ -23,6 +23,7 @@ Then, when no chapter is named, the latent explorer's leak check: in a fresh ker
 kernel's resident memory (VmRSS) grew; goal <= 20 MB.
 """
 
+import argparse
 import sys
 import threading
 import time
@@ -194,9 +195,15 @@ def tensorflow_floor() -> dict:
 
 
 def main(arguments):
-    per_cell = "--cells" in arguments
-    paths = [argument for argument in arguments if argument != "--cells"]
-    chapters = [Path(p) for p in paths] or sorted((ROOT / "book").glob("*.ipynb"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("chapters", nargs="*", type=Path, help="notebooks (default: every chapter)")
+    parser.add_argument("--cells", action="store_true", help="also print each code cell's figures")
+    options = parser.parse_args(arguments)
+    per_cell, paths = options.cells, options.chapters
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    chapters = paths or sorted((ROOT / "book").glob("*.ipynb"))
     floor = tensorflow_floor()
     print(
         f"{'floor: import keras only':32s} anon {floor['anon']:4.0f}  file {floor['file']:4.0f}  "

@@ -173,9 +173,13 @@ def _check_recipe(recipe) -> None:
 
 
 def train_vae(recipe: VAERecipe, x_train, x_val=None, verbose="auto") -> TrainedVAE:
-    """Build and train the VAE ``recipe`` describes on ``x_train`` (chapter 5's code)."""
+    """Build and train the VAE ``recipe`` describes on ``x_train`` (chapter 5's code); ``x_val``
+    (if given) is what Keras reports as ``val_reconstruction`` and ``val_kl``. Both are checked
+    first (:func:`check_images`)."""
     _check_recipe(recipe)
     x_train = check_images(x_train, "x_train")
+    if x_val is not None:
+        x_val = check_images(x_val, "x_val")
     keras.utils.set_random_seed(recipe.seed)
     encoder, decoder, vae = build_vae(
         latent_dim=recipe.latent_dim,

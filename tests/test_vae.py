@@ -140,6 +140,8 @@ def test_training_functions_refuse_bad_recipes_and_data(small_data, empty_cache)
         train_vae(SMALL, x_train[0], verbose=0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         train_vae(SMALL, x_train * 255, verbose=0)
+    with pytest.raises(ValueError, match=r"x_val.*pixels up to 255"):  # checked before training
+        train_vae(SMALL, x_train, x_val=x_train[:50] * 255, verbose=0)
     with pytest.raises(ValueError, match="VAERecipe"):
         save_vae_to_cache(build_vae()[2], {}, Recipe())
 
