@@ -359,7 +359,7 @@ def train(recipe: Recipe, x_train, x_val=None, verbose="auto") -> TrainedAutoenc
         images,
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
-        validation_data=None if x_val is None else (val_images, val_images),
+        validation_data=None if val_images is None else (val_images, val_images),
         verbose=verbose,
         callbacks=[_StopOnNaN(recipe)],
     )
