@@ -28,25 +28,25 @@ def compact_png(png: bytes) -> bytes:
         image.load()
     except (OSError, ValueError) as error:
         raise ValueError(f"compact_png needs the bytes of a PNG image: {error}") from None
-    if image.mode == "P":
-        return png
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        return png  # already a palette, or more than 8 bits a channel: nothing to gain, or lose
     rgba = np.asarray(image.convert("RGBA"))
     opaque = bool(np.all(rgba[..., 3] == 255))
     pixels = rgba[..., :3] if opaque else rgba
     colors, indices = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_inverse=True)
     if opaque and np.all(colors == colors[:, :1]):  # greys only: one byte a pixel, and filtered
-        paletted = Image.fromarray(pixels[..., 0], "L")
+        compact = Image.fromarray(pixels[..., 0], "L")
     elif len(colors) <= PALETTE_COLORS:
-        paletted = Image.fromarray(indices.reshape(pixels.shape[:2]).astype(np.uint8), "P")
-        paletted.putpalette(colors[:, :3].ravel().tolist(), rawmode="RGB")
+        compact = Image.fromarray(indices.reshape(pixels.shape[:2]).astype(np.uint8), "P")
+        compact.putpalette(colors[:, :3].ravel().tolist(), rawmode="RGB")
         if not opaque:
-            paletted.info["transparency"] = bytes(colors[:, 3].tolist())
+            compact.info["transparency"] = bytes(colors[:, 3].tolist())
     elif opaque:
-        paletted = Image.fromarray(pixels).quantize(
+        compact = Image.fromarray(pixels).quantize(
             PALETTE_COLORS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
         )
     else:
         return png  # translucent and colourful: a palette would lose too much
     output = io.BytesIO()
-    paletted.save(output, format="PNG", optimize=True)
+    compact.save(output, format="PNG", optimize=True)
     return output.getvalue() if output.tell() < len(png) else png

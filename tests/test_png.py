@@ -74,6 +74,12 @@ def test_translucent_colourful_images_and_compact_files_are_left_as_they_are():
     assert compact_png(compact) == compact
 
 
+def test_sixteen_bit_images_keep_their_depth():
+    deep = io.BytesIO()
+    Image.fromarray(np.arange(0, 65536, 16, dtype=np.uint16).reshape(64, 64)).save(deep, "PNG")
+    assert compact_png(deep.getvalue()) == deep.getvalue()
+
+
 def test_bytes_that_are_not_a_png_are_refused():
     with pytest.raises(ValueError, match="compact_png needs the bytes of a PNG image"):
         compact_png(b"GIF89a not a png")
