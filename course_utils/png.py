@@ -28,21 +28,24 @@ def compact_png(png: bytes) -> bytes:
         image.load()
     except (OSError, ValueError) as error:
         raise ValueError(f"compact_png needs the bytes of a PNG image: {error}") from None
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        return png  # already a palette, or more than 8 bits a channel: nothing to gain, or lose
-    rgba = np.asarray(image.convert("RGBA"))
+    if image.mode not in ("RGB", "RGBA", "LA"):
+        # Greys or a palette already take one byte a pixel (the site's figures after one build);
+        # more than 8 bits a channel would lose depth. Nothing to gain, or too much to lose.
+        return png
+    rgba = np.ascontiguousarray(image.convert("RGBA"))
     opaque = bool(np.all(rgba[..., 3] == 255))
-    pixels = rgba[..., :3] if opaque else rgba
-    colors, indices = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0, return_inverse=True)
-    if opaque and np.all(colors == colors[:, :1]):  # greys only: one byte a pixel, and filtered
-        compact = Image.fromarray(pixels[..., 0], "L")
+    # Each pixel's 4 bytes as one 32-bit number: far quicker to sort than rows of 4 bytes.
+    keys, indices = np.unique(rgba.view(np.uint32).ravel(), return_inverse=True)
+    colors = keys.view(np.uint8).reshape(-1, 4)  # RGBA, one row per colour
+    if opaque and np.all(colors[:, :3] == colors[:, :1]):  # greys only: one byte a pixel, filtered
+        compact = Image.fromarray(rgba[..., 0], "L")
     elif len(colors) <= PALETTE_COLORS:
-        compact = Image.fromarray(indices.reshape(pixels.shape[:2]).astype(np.uint8), "P")
+        compact = Image.fromarray(indices.reshape(rgba.shape[:2]).astype(np.uint8), "P")
         compact.putpalette(colors[:, :3].ravel().tolist(), rawmode="RGB")
         if not opaque:
             compact.info["transparency"] = bytes(colors[:, 3].tolist())
     elif opaque:
-        compact = Image.fromarray(pixels).quantize(
+        compact = Image.fromarray(rgba[..., :3]).quantize(
             PALETTE_COLORS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
         )
     else:
