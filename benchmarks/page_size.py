@@ -71,7 +71,8 @@ def matplotlib_figures(chapter: str) -> dict[str, int]:
     return sizes
 
 
-def page_figures(page: Path) -> dict:
+def page_sizes(page: Path) -> dict:
+    """Bytes of ``page`` and its figures, on disk and transferred, now and before (the baseline)."""
     html = page.read_bytes()
     figures = sorted(set(FIGURE.findall(html.decode())))
     now = sum((SITE / "_images" / f"{name}.png").stat().st_size for name in figures)
@@ -105,7 +106,7 @@ def main() -> int:
         f"{'before: disk':>12s} {'transferred':>12s}"
     )
     for page in pages:
-        sizes = page_figures(page)
+        sizes = page_sizes(page)
         (disk, sent), (old_disk, old_sent) = (np.array(sizes[k]) / 1e6 for k in ("now", "before"))
         verdict = goal_verdict(GOAL_MB.get(page.stem), disk, sent)
         print(
