@@ -1,7 +1,7 @@
 """The book's figures, re-encoded with one byte a pixel once the site is written.
 
 Matplotlib's PNGs hold 4 bytes a pixel for a few hundred colours; ``course_utils.png.compact_png``
-stores them as greys or with a palette, which cuts the site's figures from 1,713 to 739 kB (chapter
+stores them as greys or with a palette, which cuts the site's figures from 1,416 to 605 kB (chapter
 5's from 466 to 214 kB). It runs on the copies in ``_images`` when the build finishes, so the
 notebooks and the execution cache keep matplotlib's own files. Rewriting a compacted file again
 leaves it as it is, at once (greys and palettes are not read further).
