@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import model_store
+from .images import check_images
 
 CACHE_KIND = "classifier"
 
@@ -47,7 +48,7 @@ class TrainedClassifier:
 
     def probabilities(self, images) -> np.ndarray:
         """``(n, len(digits))`` class probabilities of flat images in [0, 1]."""
-        images = _check_images(images, "images")
+        images = check_images(images, "images")
         # Direct calls, not predict(): no tf.function retraced (and warned about) per input size.
         return np.concatenate(
             [
@@ -67,18 +68,6 @@ class TrainedClassifier:
         if len(labels) != len(images):
             raise ValueError(f"one label per image: {len(labels)} labels for {len(images)} images")
         return float(np.mean(self.predict(images)[0] == labels))
-
-
-def _check_images(images, name):
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 2 or images.shape[1] != 784 or len(images) == 0:
-        raise ValueError(
-            f"{name} must be a non-empty (n, 784) array of flat 28×28 images; "
-            f"got shape {images.shape}"
-        )
-    if not np.isfinite(images).all():
-        raise ValueError(f"{name} contain NaN or infinite values")
-    return images
 
 
 def _check_recipe(recipe):
@@ -123,7 +112,7 @@ def train_classifier(
     from .training import FusedAdam
 
     _check_recipe(recipe)
-    x_train = _check_images(x_train, "x_train")
+    x_train = check_images(x_train, "x_train")
     digits = tuple(sorted(recipe.digits))
 
     def classes(labels, name):
@@ -137,7 +126,7 @@ def train_classifier(
 
     if len(np.asarray(y_train).reshape(-1)) != len(x_train):
         raise ValueError("y_train must have one label per training image")
-    validation = None if x_val is None else (_check_images(x_val, "x_val"), classes(y_val, "y_val"))
+    validation = None if x_val is None else (check_images(x_val, "x_val"), classes(y_val, "y_val"))
     keras.utils.set_random_seed(recipe.seed)
     model = build_classifier(recipe)
     steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .images import check_images
+
 
 @dataclass(frozen=True)
 class SampleQuality:
@@ -22,23 +24,6 @@ class SampleQuality:
     confident_share: float  # share classified with confidence >= threshold
     digit_shares: dict  # digit -> share of the images classified as that digit
     mean_nearest_distance: float  # mean distance to the nearest reference (training) image
-
-
-def _check_images(images, name, columns=None) -> np.ndarray:
-    try:
-        array = np.asarray(images, dtype=np.float32)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be an (n, pixels) array of numbers") from error
-    if array.ndim != 2 or len(array) == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty (n, pixels) array; got shape {array.shape}")
-    if columns is not None and array.shape[1] != columns:
-        raise ValueError(
-            f"{name} have {array.shape[1]} pixels per image, the samples {columns}: "
-            "compare images of the same size"
-        )
-    if not np.isfinite(np.sum(array, dtype=np.float64)):  # one number, not a copy of the mask
-        raise ValueError(f"{name} contain NaN or infinite values")
-    return array
 
 
 def nearest_distances(samples, reference, batch_size=64) -> np.ndarray:
@@ -50,8 +35,13 @@ def nearest_distances(samples, reference, batch_size=64) -> np.ndarray:
     chapter 5's 16,272 training images: with 256 rows (17 MB), chapter 5's kernel ended 25–30 MB
     larger (benchmarks/memory.py), for 0.2 s less per 2,000 samples.
     """
-    samples = _check_images(samples, "samples")
-    reference = _check_images(reference, "reference", columns=samples.shape[1])
+    samples = check_images(samples, "samples", pixels=None)
+    reference = check_images(reference, "reference", pixels=None)
+    if reference.shape[1] != samples.shape[1]:
+        raise ValueError(
+            f"reference images have {reference.shape[1]} pixels, the samples "
+            f"{samples.shape[1]}: compare images of the same size"
+        )
     if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
         raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
     reference_norms = np.einsum("ij,ij->i", reference, reference)
@@ -78,7 +68,7 @@ def sample_quality(images, classifier, reference, threshold=0.9) -> SampleQualit
     ``classifier`` needs ``digits`` (its classes, in order) and ``probabilities(images)`` returning
     one row of class probabilities per image, as :func:`course_utils.trained_classifier` gives.
     """
-    images = _check_images(images, "images")
+    images = check_images(images, "images", pixels=None)
     if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
         raise ValueError(f"threshold must be a probability in (0, 1]; got {threshold!r}")
     if not (hasattr(classifier, "digits") and callable(getattr(classifier, "probabilities", None))):

@@ -40,10 +40,10 @@ from .data import (
     remove_stale_temporaries,
     split_validation,
 )
+from .images import IMAGE_PIXELS, check_images
 from .models import build_autoencoder, split_autoencoder
 
 CACHE_FORMAT = 3  # bump when what is saved, or how a recipe trains, changes
-IMAGE_PIXELS = 28 * 28
 
 
 class CacheWarning(UserWarning):
@@ -263,44 +263,6 @@ class TrainedAutoencoder:
     history: dict[str, list[float]]
     recipe: Recipe
     data: str | None = None
-
-
-def check_images(x, name: str) -> np.ndarray:
-    """``x`` as an array if it is what the autoencoder trains on: shape ``(n, 784)``, finite
-    pixels in [0, 1]. Otherwise a ``ValueError`` that says what is wrong and how to fix it."""
-    try:
-        array = np.asarray(x)
-    except ValueError as error:
-        raise ValueError(
-            f"{name} must be an array of images; it could not be read as one ({error})"
-        ) from None
-    if array.dtype.kind not in "fiu":
-        raise ValueError(f"{name} must hold numbers (pixel values); got dtype {array.dtype}")
-    if array.ndim != 2 or array.shape[1] != IMAGE_PIXELS or len(array) == 0:
-        hint = (
-            f"; flatten 28×28 images with {name}.reshape(len({name}), -1)"
-            if array.ndim == 3 and array.shape[1:] == (28, 28)
-            else ""
-        )
-        raise ValueError(
-            f"{name} must be a non-empty 2-D array of flattened 28×28 images, shape "
-            f"(n, {IMAGE_PIXELS}); got shape {array.shape}{hint}"
-        )
-    bad_rows = np.flatnonzero(~np.isfinite(array).all(axis=1))
-    if len(bad_rows):
-        raise ValueError(
-            f"{name} contains NaN or infinite pixels (rows {bad_rows[:5].tolist()}, "
-            f"{len(bad_rows)} in all); drop or fix those images first"
-        )
-    low, high = array.min(), array.max()
-    if high > 1 and high <= 255 and low >= 0:
-        raise ValueError(
-            f"{name} has pixels up to {high:g}: they look like 0-255 values. The "
-            f"autoencoder trains on pixels in [0, 1]: pass {name} / 255"
-        )
-    if low < 0 or high > 1:
-        raise ValueError(f"{name} must have pixels in [0, 1]; they range from {low:g} to {high:g}")
-    return array
 
 
 class TrainingDivergedError(FloatingPointError):

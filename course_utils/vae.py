@@ -18,13 +18,8 @@ import numpy as np
 from keras import ops
 
 from . import model_store
-from .training import (
-    DEFAULT_RECIPE,
-    Recipe,
-    check_images,
-    recipe_optimizer,
-    training_data,
-)
+from .images import check_images
+from .training import DEFAULT_RECIPE, Recipe, recipe_optimizer, training_data
 
 CACHE_KIND = "vae"
 CACHE_PARTS = ("encoder", "decoder")

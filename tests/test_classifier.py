@@ -101,5 +101,7 @@ def test_bad_images_and_labels_are_refused(data):
         trained.probabilities(np.zeros((0, 784)))
     with pytest.raises(ValueError, match="NaN"):
         trained.predict(np.full((2, 784), np.nan))
+    with pytest.raises(ValueError, match="0-255 values"):
+        trained.accuracy(x_small[:5] * 255, y_small[:5])
     with pytest.raises(ValueError, match="one label per image"):
         trained.accuracy(x_small[:5], y_small[:4])

@@ -66,6 +66,8 @@ CLASSIFIER = FixedClassifier([[1.0, 0, 0], [0, 1.0, 0]])
         (np.zeros(4), CLASSIFIER, GOOD, 0.9, r"\(n, pixels\)"),
         (np.full((2, 4), np.nan), CLASSIFIER, GOOD, 0.9, "NaN"),
         ([["a", "b"]], CLASSIFIER, GOOD, 0.9, "numbers"),
+        (GOOD * 255, CLASSIFIER, GOOD, 0.9, "0-255 values"),
+        (GOOD, CLASSIFIER, GOOD - 1, 0.9, r"reference must have pixels in \[0, 1\]"),
         (GOOD, CLASSIFIER, np.zeros((3, 5)), 0.9, "same size"),
         (GOOD, CLASSIFIER, GOOD, 0.0, "threshold"),
         (GOOD, CLASSIFIER, GOOD, 1.5, "threshold"),
