@@ -62,6 +62,11 @@ def test_loading_data_needs_no_tensorflow():
     assert loaded.strip() == "False"
 
 
+def test_checking_images_needs_no_tensorflow():
+    statement = "from course_utils.images import check_images\ncheck_images([[0.5] * 784], 'x')"
+    assert loaded_after(statement, HEAVY) == []
+
+
 def test_command_line_help_answers_within_a_second():
     # Processor time, not wall time: on a loaded machine waiting for a core only adds wall time.
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
