@@ -41,13 +41,10 @@ from .data import (
     split_validation,
 )
 from .images import IMAGE_PIXELS, check_images
+from .model_store import CacheWarning
 from .models import build_autoencoder, split_autoencoder
 
 CACHE_FORMAT = 3  # bump when what is saved, or how a recipe trains, changes
-
-
-class CacheWarning(UserWarning):
-    """The model cache could not be used (a damaged entry, retrained) or written (not cached)."""
 
 
 def _whole_number(name: str, value, minimum: int) -> int:
