@@ -91,8 +91,8 @@ def dense_layers(decoder) -> list[DenseLayer]:
             continue
         if "Dense" not in kinds:
             raise ValueError(
-                f"static_latent_explorer can only export Dense layers; layer {layer.name!r} is a "
-                f"{type(layer).__name__}. Use latent_explorer (needs a kernel) instead"
+                f"the static explorers can only export Dense layers; layer {layer.name!r} is a "
+                f"{type(layer).__name__} (latent_explorer, in a kernel, takes any decoder)"
             )
         activation = getattr(layer.activation, "__name__", str(layer.activation))
         kernel = np.asarray(layer.kernel, dtype=np.float32)
@@ -108,7 +108,7 @@ def dense_layers(decoder) -> list[DenseLayer]:
 def _checked_layer(kernel, bias, activation, name) -> DenseLayer:
     if activation not in ACTIVATIONS:
         raise ValueError(
-            f"static_latent_explorer supports the activations "
+            f"the static explorers support the activations "
             f"{', '.join(ACTIVATIONS)}; layer {name!r} uses {activation!r}"
         )
     kernel, bias = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
