@@ -324,6 +324,7 @@ def test_the_page_loads_nothing_from_elsewhere_and_inlines_its_script(autoencode
     for name in ("shared.js", "draw_explorer.js", "draw_explorer.css", "latent_explorer.css"):
         text = files.joinpath(name).read_text()
         assert text in html and "</" not in text and "<!--" not in text
+    assert html.isascii() and "28&#215;28" in html  # 1 byte a character in Python
 
 
 def test_a_model_without_an_encoder_is_refused(autoencoder, codes):

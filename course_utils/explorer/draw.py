@@ -250,6 +250,11 @@ class DrawExplorer:
   </details>"""
 
     def _render(self) -> str:
+        """The fragment, in ASCII: its text's other characters as character references (the
+        inlined script and style are ASCII), so that Python holds it in one byte a character."""
+        return self._markup().encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+    def _markup(self) -> str:
         root = self.element_id
         scatter_html, scatter = scatter_markup(self.inputs, SCATTER_ALT)
         threshold = f"{self.threshold:.{self.decimals}f}"

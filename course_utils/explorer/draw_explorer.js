@@ -1,4 +1,4 @@
-// The draw-a-digit explorer (draw.py): the reader draws a digit; the page makes it a 28×28 image
+// The draw-a-digit explorer (draw.py): the reader draws a digit; the page makes it a 28x28 image
 // as MNIST's digits were made, encodes and decodes it with the autoencoder's weights, and
 // compares the reconstruction error with the anomaly threshold. draw.py inlines shared.js and
 // this file once per explorer and calls startDrawExplorer(root element); its docstring has the
@@ -7,7 +7,7 @@
 /* exported startDrawExplorer */
 
 // The matrix of draw.py's area_weights, row by row: new pixel i averages the old pixels
-// first .. first + weights.length - 1 over [i·size/newSize, (i+1)·size/newSize), with weights.
+// first .. first + weights.length - 1 over [i*size/newSize, (i+1)*size/newSize), with weights.
 function areaWeights(size, newSize) {
   const rows = [];
   for (let i = 0; i < newSize; i++) {
@@ -30,7 +30,7 @@ function placement(centreOfMass, mnist) {
 }
 
 // draw.py's preprocess_drawing, step for step, on the pad's RGBA pixels (the ink is alpha/255):
-// the flat 28×28 image, or null when the pad is blank.
+// the flat 28x28 image, or null when the pad is blank.
 function preprocessInk(rgba, width, height, mnist) {
   let top = height, bottom = -1, left = width, right = -1;
   for (let r = 0; r < height; r++) {

@@ -33,7 +33,7 @@ const ACTIVATIONS = {
 };
 
 // static.py's pack_weights backwards: inflate, unshuffle, convert, then cut the values into each
-// layer's kernel (row-major, inputs × units) and bias. `packed` is {dtype, weights, layers}.
+// layer's kernel (row-major, inputs x units) and bias. `packed` is {dtype, weights, layers}.
 async function unpackLayers(packed) {
   const stream = new Blob([base64Bytes(packed.weights)]).stream()
     .pipeThrough(new DecompressionStream("deflate"));
@@ -81,7 +81,7 @@ function runLayers(layers, input) {
   return values;
 }
 
-// Pixel values p (clipped to [0, 1]) onto a canvas of the image's size, as grey 255·(1 − p).
+// Pixel values p (clipped to [0, 1]) onto a canvas of the image's size, as grey 255 * (1 - p).
 function paintDigit(context, image, pixels) {
   for (let k = 0; k < pixels.length; k++) {
     const grey = Math.round(255 * (1 - Math.min(1, Math.max(0, pixels[k]))));
