@@ -222,7 +222,7 @@ class DrawExplorer:
             )
         words = {True: "seen", False: "unseen", None: "test digits"}
         return "\n".join(
-            f'      <span class="draw-explorer-group">{words[seen]}: {" ".join(buttons)}</span>'
+            f'        <span class="draw-explorer-group">{words[seen]}: {" ".join(buttons)}</span>'
             for seen, buttons in groups.items()
             if buttons
         )
@@ -263,36 +263,41 @@ class DrawExplorer:
         return f"""<div class="draw-explorer" id="{root}" style="{sizes}">
 <style>{_asset("latent_explorer.css")}
 {_asset("draw_explorer.css")}</style>
-  <p class="draw-explorer-help">Draw a digit in the box with a mouse, a finger or a pen, or
-    start from a test digit. Beside it: the 28×28 image the network receives, x, and its
-    reconstruction g(f(x)); the code z = f(x) on the map of the test digits' codes; and below,
+  <p class="draw-explorer-help">Draw a large digit in the box with a mouse, a finger or a pen,
+    or start from a test digit. The explorer shows the 28×28 image the network receives, x,
+    its reconstruction g(f(x)), the code z = f(x) on the map of the test digits' codes, and
     whether the reconstruction error is above the threshold of {threshold}.</p>
-  <div class="draw-explorer-images">
-    <figure class="draw-explorer-pad-figure">
-      <canvas class="draw-explorer-pad" width="{PAD_SIDE}" height="{PAD_SIDE}" role="img"
-              aria-label="{html.escape(PAD_ALT)}"></canvas>
-      <figcaption>your drawing</figcaption>
-    </figure>
-    <div class="draw-explorer-digits">
+  <div class="draw-explorer-columns">
+    <div class="draw-explorer-drawing">
       <figure>
-        <canvas class="draw-explorer-input" {digit} aria-label="{html.escape(INPUT_ALT)}"></canvas>
-        <figcaption>what the network sees, x</figcaption>
+        <canvas class="draw-explorer-pad" width="{PAD_SIDE}" height="{PAD_SIDE}" role="img"
+                aria-label="{html.escape(PAD_ALT)}"></canvas>
+        <figcaption>your drawing</figcaption>
       </figure>
-      <figure>
-        <canvas class="draw-explorer-reconstruction" {digit}
-                aria-label="{html.escape(RECONSTRUCTION_ALT)}"></canvas>
-        <figcaption>reconstruction g(f(x))</figcaption>
-      </figure>
-    </div>{scatter_html}
-  </div>
-  <div class="draw-explorer-controls">
-    <button type="button" class="draw-explorer-clear" disabled>Clear</button>
-    <span class="draw-explorer-start">Start from a test digit:</span>
+      <div class="draw-explorer-controls">
+        <button type="button" class="draw-explorer-clear" disabled>Clear</button>
+        <span class="draw-explorer-start">Start from a test digit:</span>
 {self._buttons()}
-  </div>
-  <p class="draw-explorer-result" aria-live="polite"></p>
-  <p class="draw-explorer-status">This explorer needs JavaScript. In Jupyter, run the cell
-    (or trust the notebook) to use it.</p>{self._scores_table()}
+      </div>
+      <p class="draw-explorer-result" aria-live="polite"></p>
+      <p class="draw-explorer-status">This explorer needs JavaScript. In Jupyter, run the cell
+        (or trust the notebook) to use it.</p>
+    </div>
+    <div class="draw-explorer-outputs">
+      <div class="draw-explorer-digits">
+        <figure>
+          <canvas class="draw-explorer-input" {digit}
+                  aria-label="{html.escape(INPUT_ALT)}"></canvas>
+          <figcaption>what the network sees, x</figcaption>
+        </figure>
+        <figure>
+          <canvas class="draw-explorer-reconstruction" {digit}
+                  aria-label="{html.escape(RECONSTRUCTION_ALT)}"></canvas>
+          <figcaption>its reconstruction g(f(x))</figcaption>
+        </figure>
+      </div>{scatter_html}
+    </div>
+  </div>{self._scores_table()}
 <script type="application/json" class="draw-explorer-model">{self._model_json(scatter)}</script>
 {inline_script(root, ("shared.js", "draw_explorer.js"), "startDrawExplorer")}
 </div>"""

@@ -116,20 +116,20 @@ function startDrawExplorer(root) {
   const buttons = Array.from(root.querySelectorAll("button"));
   let encoder = [], decoder = [];
 
-  function showResult(state, onMap) {  // the numbers and the verdict, in words
+  function showResult(state, onMap) {  // the numbers and the verdict, in words, line by line
     if (state === null) {
       result.replaceChildren("The pad is blank: draw a digit, or start from a test digit.");
       result.dataset.verdict = "";
       return;
     }
-    const digits = model.decimals, verdict = document.createElement("strong");
+    const lines = ["span", "span", "strong"].map((tag) => document.createElement(tag));
     const z = Array.from(state.z, (value) => value.toFixed(2).replace("-", "\u2212"));
-    verdict.textContent = model.verdicts[state.flagged ? 1 : 0];
-    result.replaceChildren(
-      "z = (" + z.join(", ") + ")" + (onMap ? "" : ", off the map") + "; reconstruction error "
-        + state.error.toFixed(digits) + (state.flagged ? " > " : " \u2264 ") + "threshold "
-        + model.threshold.toFixed(digits) + ": ",
-      verdict);
+    lines[0].textContent = "z = (" + z.join(", ") + ")" + (onMap ? "" : ", off the map") + ";";
+    lines[1].textContent = "reconstruction error " + state.error.toFixed(model.decimals)
+      + (state.flagged ? " > " : " \u2264 ") + "threshold "
+      + model.threshold.toFixed(model.decimals) + ":";
+    lines[2].textContent = model.verdicts[state.flagged ? 1 : 0];
+    result.replaceChildren(...lines);
     result.dataset.verdict = state.flagged ? "unusual" : "usual";
   }
 
