@@ -10,6 +10,7 @@
 Screenshots go to _build/screenshots.
 """
 
+import contextlib
 import json
 import re
 import secrets
@@ -246,13 +247,13 @@ LAB_SETTINGS = {
 PROMPTS = """() => Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"), (p) => p.textContent.trim())"""
 
 
-@pytest.fixture(scope="module")
-def jupyter_lab(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 serving a copy of chapter 4 (so autosave never writes outputs into book/)."""
-    home = tmp_path_factory.mktemp("jupyter-lab")
+@contextlib.contextmanager
+def jupyter_lab_serving(home: Path, notebook: Path):
+    """JupyterLab on 127.0.0.1 serving a copy of ``notebook`` (so that autosave never writes
+    outputs into book/), with LAB_SETTINGS; yields the notebook's URL."""
     root = home / "root"
     root.mkdir()
-    shutil.copy(CHAPTER, root / CHAPTER.name)
+    shutil.copy(notebook, root / notebook.name)
     for name, values in LAB_SETTINGS.items():
         settings = home / "settings" / name
         settings.parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +295,7 @@ def jupyter_lab(tmp_path_factory):
                         f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}"
                     )
                 time.sleep(0.5)
-        yield f"{url}/lab/tree/{CHAPTER.name}?token={token}"
+        yield f"{url}/lab/tree/{notebook.name}?token={token}"
     finally:
         server.terminate()
         try:
@@ -302,6 +303,13 @@ def jupyter_lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory):
+    """JupyterLab with a copy of chapter 4."""
+    with jupyter_lab_serving(tmp_path_factory.mktemp("jupyter-lab"), CHAPTER) as url:
+        yield url
 
 
 def run_all_cells(page, screenshot_dir, timeout_seconds=300):
@@ -330,7 +338,7 @@ def run_all_cells(page, screenshot_dir, timeout_seconds=300):
                 break  # nothing is queued or running, yet not every cell ran
             if time.monotonic() > deadline:
                 page.screenshot(path=screenshot_dir / "latent_explorer_jupyterlab_stuck.png")
-                pytest.fail(f"chapter 4 did not finish running in JupyterLab; prompts {prompts}")
+                pytest.fail(f"the notebook did not finish running in JupyterLab; prompts {prompts}")
             page.wait_for_timeout(500)
 
 
