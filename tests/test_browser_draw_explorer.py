@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from test_browser_explorer import (  # the latent explorers' browser helpers
     jupyter_lab_serving,
+    open_page,
     run_all_cells,
     serious_violations,
     wait_for_idle_kernel,
@@ -132,13 +133,7 @@ def test_drawn_digits_get_keras_codes_reconstructions_and_verdicts(
 ):
     explorer, model, threshold = chapter_explorer
     root = explorer.element_id
-    document = tmp_path / "draw.html"
-    document.write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Draw a digit</title>"
-        f"</head><body><main><h1>Draw a digit</h1>{explorer.html}</main></body></html>"
-    )
-    requests, errors = watch(page)
-    page.goto(document.as_uri())
+    requests, errors = open_page(page, tmp_path, "Draw a digit", explorer.html)
     page.wait_for_selector(f"#{root}[data-ready]")
     assert not page.is_visible(f"#{root} .draw-explorer-status")
 
@@ -184,11 +179,8 @@ def test_drawn_digits_get_keras_codes_reconstructions_and_verdicts(
 
 def test_an_old_browser_gets_an_explanation_not_a_dead_pad(page, tmp_path, chapter_explorer):
     explorer, _, _ = chapter_explorer
-    document = tmp_path / "old_browser.html"
-    document.write_text(f"<!doctype html><html lang='en'><body>{explorer.html}</body></html>")
     page.add_init_script("delete window.DecompressionStream")
-    _, errors = watch(page)
-    page.goto(document.as_uri())
+    _, errors = open_page(page, tmp_path, "Draw a digit", explorer.html)
     root = explorer.element_id
     status = page.locator(f"#{root} .draw-explorer-status")
     page.wait_for_selector(f"#{root}[data-started]")

@@ -67,6 +67,18 @@ def watch(page):
     return requests, errors
 
 
+def open_page(page, tmp_path, title, body):
+    """Open a page of its own (a file) holding ``body``; the lists of ``watch``."""
+    document = tmp_path / "page.html"
+    document.write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
+    )
+    requests, errors = watch(page)
+    page.goto(document.as_uri())
+    return requests, errors
+
+
 def max_pixel_error(page, root, decoder, latent_points) -> float:
     """Move the explorer ``root`` to each z; the largest |canvas pixel − Python decoder pixel|."""
     worst = 0.0
@@ -125,13 +137,7 @@ def test_static_explorer_draws_what_the_decoder_computes(
     monkeypatch.setattr(web_explorer, "FLOAT16_TOLERANCE", 0.0)  # the float32 path too
     small = static_latent_explorer(small_decoder, ranges=[(-3, 3), (-2, 5)])
     assert (trained.weights_dtype, small.weights_dtype) == ("float16", "float32")
-    document = tmp_path / "explorer.html"
-    document.write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Latent explorer</title>"
-        f"</head><body><main><h1>Latent explorer</h1>{trained.html}{small.html}</main></body></html>"
-    )
-    requests, errors = watch(page)
-    page.goto(document.as_uri())
+    requests, errors = open_page(page, tmp_path, "Latent explorer", trained.html + small.html)
     page.wait_for_selector(f"#{small.element_id}[data-ready]")
 
     low, high = codes.min(axis=0), codes.max(axis=0)
