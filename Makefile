@@ -70,6 +70,7 @@ browser:
 benchmarks: data
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/slider.py
+	$(BIN)/python benchmarks/draw_pad.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/page_size.py   # of the site that `make book` built
 
