@@ -4,7 +4,8 @@
   of its own: after each stroke, the page's 28×28 image is what ``preprocess_drawing`` makes of
   the pad's ink, and its code, reconstruction, error and verdict are Keras' on that image (codes
   and pixels within 0.01); every test-digit button gives its image and its error; Clear empties
-  it; no request leaves the page and axe finds nothing serious, at 1280 and 390 pixels.
+  it; the keyboard and a finger work; no request leaves the page and axe finds nothing
+  serious, at 1280 and 390 pixels.
 - Without DecompressionStream (an old browser) it says why it cannot run, with no script error.
 - On the built chapter 6 page: the chapter's weights and threshold, Keras' numbers for a drawn 7,
   screenshots in the theme's light and dark modes and on a phone.
@@ -104,6 +105,25 @@ def draw_strokes(page, root, strokes):
     page.evaluate(NEXT_FRAME)
 
 
+def touch_strokes(page, root, strokes):
+    """Clear the pad, then draw ``strokes`` with a finger (touch events, as a phone sends)."""
+    page.click(f"#{root} .draw-explorer-clear")
+    pad = page.locator(f"#{root} canvas.draw-explorer-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    session = page.context.new_cdp_session(page)
+    session.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1})
+    for stroke in strokes:
+        for kind, (u, v) in zip(
+            ["touchStart"] + ["touchMove"] * (len(stroke) - 1), stroke, strict=True
+        ):
+            point = {"x": box["x"] + u * box["width"], "y": box["y"] + v * box["height"]}
+            session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+        session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+    page.evaluate(NEXT_FRAME)
+
+
 def check_against_keras(state, model, threshold) -> tuple[float, float]:
     """The page's image is ``preprocess_drawing`` of its pad; its code, reconstruction, error
     and verdict are Keras' on that image; the canvases show them. Returns the largest |z| and
@@ -142,7 +162,8 @@ def test_drawn_digits_get_keras_codes_reconstructions_and_verdicts(
     buttons = page.locator(f"#{root} button.draw-explorer-example")
     assert buttons.count() == len(explorer.examples) == 10
     for index, example in enumerate(explorer.examples):
-        buttons.nth(index).click()
+        buttons.nth(index).focus()
+        page.keyboard.press("Enter")  # the keyboard is enough
         state = page.evaluate(STATE, root)
         np.testing.assert_allclose(state["x"], example.image, atol=1e-6)
         assert state["error"] == pytest.approx(explorer.example_errors[index], abs=1e-4)
@@ -169,8 +190,12 @@ def test_drawn_digits_get_keras_codes_reconstructions_and_verdicts(
 
     assert serious_violations(axe_violations(page, [[".draw-explorer"]])) == []
     page.set_viewport_size(PHONE)
-    draw_strokes(page, root, DRAWINGS["7"])  # a finger's width of room: still draws
-    assert page.evaluate(STATE, root)["x"] is not None
+    draw_strokes(page, root, DRAWINGS["7"])
+    with_mouse = np.array(page.evaluate(STATE, root)["x"])
+    touch_strokes(page, root, DRAWINGS["7"])  # the whole stroke: the page does not pan instead
+    by_finger = page.evaluate(STATE, root)
+    check_against_keras(by_finger, model, threshold)
+    assert np.abs(np.array(by_finger["x"]) - with_mouse).mean() < 0.01
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.locator(f"#{root}").screenshot(path=screenshot_dir / "draw_explorer_phone.png")
     assert errors == []
