@@ -74,7 +74,7 @@ DIGIT_PX = 4 * IMAGE_SIDE  # the side of x and g(f(x)) on screen: two of them be
 PEN_WIDTH = 26  # pad pixels: a 7 drawn across the pad gets about the ink of a test 7
 PAGE_TOLERANCE = 0.005  # max |z| and pixel difference accepted from float16 weights
 SMALL_LAYER_SHARE = 0.01  # layers with at most this share of a network's weights stay float32
-PROBES = 512  # images on which the float16 weights are checked
+PROBES = 256  # decoded latents on which the float16 weights are checked
 EXAMPLE_CANDIDATES = 20  # test images per digit among which an example is chosen
 VERDICTS = ("looks like the training digits", "flagged as unusual")
 
@@ -415,19 +415,19 @@ def pick_examples(images, labels, error, seen_digits=None) -> list[Example]:
     names = np.array([str(label) for label in labels.tolist()], dtype=object)
     seen = None if seen_digits is None else {str(label) for label in seen_digits}
     order = sorted(set(names), key=lambda name: (seen is not None and name not in seen, name))
-    examples = []
+    kept = {}
     for name in order:
-        candidates = images[names == name][:EXAMPLE_CANDIDATES]
-        kept = np.array(
-            [
-                image
-                for image in candidates
-                if np.abs(preprocess_drawing(on_the_pad(image)) - image).max() < 1e-6
-            ]
-        )
-        if len(kept) == 0:
-            kept = candidates
-        typical = kept[np.argsort(error(kept))[len(kept) // 2]]
+        candidates = images[np.flatnonzero(names == name)[:EXAMPLE_CANDIDATES]]
+        returned = [
+            np.abs(preprocess_drawing(on_the_pad(image)) - image).max() < 1e-6
+            for image in candidates
+        ]
+        kept[name] = candidates[returned] if any(returned) else candidates
+    sizes = [len(group) for group in kept.values()]
+    errors = np.split(error(np.concatenate(list(kept.values()))), np.cumsum(sizes)[:-1])
+    examples = []
+    for (name, group), group_errors in zip(kept.items(), errors, strict=True):
+        typical = group[np.argsort(group_errors)[len(group) // 2]]  # the median error's
         examples.append(Example(name, None if seen is None else name in seen, typical))
     return examples
 
