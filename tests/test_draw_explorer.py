@@ -295,6 +295,8 @@ def test_every_control_and_image_is_labelled(autoencoder, codes, mnist_test):
     assert [a["alt"] for tag, a in elements if tag == "img"] == [draw.SCATTER_ALT]
     assert all(tag != "button" or a.get("type") == "button" for tag, a in elements)
     assert "threshold of 0.0412" in explorer.html  # the text alternative names the threshold
+    assert "Start from a test digit" in explorer.html
+    assert "Start from" not in draw_explorer(autoencoder, 0.05, latents=codes[0]).html
     assert "<table>" in explorer.html and explorer.html.count("<tr><td>") == 10
     ids = [a["id"] for _, a in elements if "id" in a]
     assert len(ids) == len(set(ids)) == 1

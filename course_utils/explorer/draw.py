@@ -221,11 +221,13 @@ class DrawExplorer:
                 f'aria-label="{name}" disabled>{html.escape(example.label)}</button>'
             )
         words = {True: "seen", False: "unseen", None: "test digits"}
-        return "\n".join(
+        spans = [
             f'        <span class="draw-explorer-group">{words[seen]}: {" ".join(buttons)}</span>'
             for seen, buttons in groups.items()
             if buttons
-        )
+        ]
+        start = '        <span class="draw-explorer-start">Start from a test digit:</span>'
+        return "\n".join([start, *spans] if spans else [])
 
     def _scores_table(self) -> str:
         """The examples' errors and verdicts as a table: what the buttons show, in words."""
@@ -276,7 +278,6 @@ class DrawExplorer:
       </figure>
       <div class="draw-explorer-controls">
         <button type="button" class="draw-explorer-clear" disabled>Clear</button>
-        <span class="draw-explorer-start">Start from a test digit:</span>
 {self._buttons()}
       </div>
       <p class="draw-explorer-result" aria-live="polite"></p>
