@@ -33,9 +33,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/actionlint
 
-# The static latent explorer's script parses (it runs only in readers' browsers).
+# The static explorers' scripts parse (they run only in readers' browsers).
 check-js:
-	node --check course_utils/explorer/latent_explorer.js
+	for script in course_utils/explorer/*.js; do node --check $$script || exit 1; done
 
 # The Colab route on a Colab-like Python 3.12 (scripts/colab_check.py). Not part of `make test`:
 # it takes minutes and a 645 MB TensorFlow download the first time; CI runs it as its own job.
@@ -70,6 +70,7 @@ browser:
 benchmarks: data
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/slider.py
+	$(BIN)/python benchmarks/draw_pad.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/page_size.py   # of the site that `make book` built
 

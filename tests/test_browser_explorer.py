@@ -10,6 +10,7 @@
 Screenshots go to _build/screenshots.
 """
 
+import contextlib
 import json
 import re
 import secrets
@@ -63,6 +64,18 @@ def watch(page):
     page.on("request", lambda request: requests.append(request.url))
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
+    return requests, errors
+
+
+def open_page(page, tmp_path, title, body):
+    """Open a page of its own (a file) holding ``body``; the lists of ``watch``."""
+    document = tmp_path / "page.html"
+    document.write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
+    )
+    requests, errors = watch(page)
+    page.goto(document.as_uri())
     return requests, errors
 
 
@@ -124,13 +137,7 @@ def test_static_explorer_draws_what_the_decoder_computes(
     monkeypatch.setattr(web_explorer, "FLOAT16_TOLERANCE", 0.0)  # the float32 path too
     small = static_latent_explorer(small_decoder, ranges=[(-3, 3), (-2, 5)])
     assert (trained.weights_dtype, small.weights_dtype) == ("float16", "float32")
-    document = tmp_path / "explorer.html"
-    document.write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Latent explorer</title>"
-        f"</head><body><main><h1>Latent explorer</h1>{trained.html}{small.html}</main></body></html>"
-    )
-    requests, errors = watch(page)
-    page.goto(document.as_uri())
+    requests, errors = open_page(page, tmp_path, "Latent explorer", trained.html + small.html)
     page.wait_for_selector(f"#{small.element_id}[data-ready]")
 
     low, high = codes.min(axis=0), codes.max(axis=0)
@@ -246,13 +253,13 @@ LAB_SETTINGS = {
 PROMPTS = """() => Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"), (p) => p.textContent.trim())"""
 
 
-@pytest.fixture(scope="module")
-def jupyter_lab(tmp_path_factory):
-    """JupyterLab on 127.0.0.1 serving a copy of chapter 4 (so autosave never writes outputs into book/)."""
-    home = tmp_path_factory.mktemp("jupyter-lab")
+@contextlib.contextmanager
+def jupyter_lab_serving(home: Path, notebook: Path):
+    """JupyterLab on 127.0.0.1 serving a copy of ``notebook`` (so that autosave never writes
+    outputs into book/), with LAB_SETTINGS; yields the notebook's URL."""
     root = home / "root"
     root.mkdir()
-    shutil.copy(CHAPTER, root / CHAPTER.name)
+    shutil.copy(notebook, root / notebook.name)
     for name, values in LAB_SETTINGS.items():
         settings = home / "settings" / name
         settings.parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +301,7 @@ def jupyter_lab(tmp_path_factory):
                         f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}"
                     )
                 time.sleep(0.5)
-        yield f"{url}/lab/tree/{CHAPTER.name}?token={token}"
+        yield f"{url}/lab/tree/{notebook.name}?token={token}"
     finally:
         server.terminate()
         try:
@@ -302,6 +309,13 @@ def jupyter_lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter_lab(tmp_path_factory):
+    """JupyterLab with a copy of chapter 4."""
+    with jupyter_lab_serving(tmp_path_factory.mktemp("jupyter-lab"), CHAPTER) as url:
+        yield url
 
 
 def run_all_cells(page, screenshot_dir, timeout_seconds=300):
@@ -330,7 +344,7 @@ def run_all_cells(page, screenshot_dir, timeout_seconds=300):
                 break  # nothing is queued or running, yet not every cell ran
             if time.monotonic() > deadline:
                 page.screenshot(path=screenshot_dir / "latent_explorer_jupyterlab_stuck.png")
-                pytest.fail(f"chapter 4 did not finish running in JupyterLab; prompts {prompts}")
+                pytest.fail(f"the notebook did not finish running in JupyterLab; prompts {prompts}")
             page.wait_for_timeout(500)
 
 

@@ -116,6 +116,9 @@ def test_the_wheel_ships_the_explorers_script_and_style(repo_root, tmp_path):
     for shipped in (
         "course_utils/explorer/latent_explorer.js",
         "course_utils/explorer/latent_explorer.css",
+        "course_utils/explorer/shared.js",
+        "course_utils/explorer/draw_explorer.js",
+        "course_utils/explorer/draw_explorer.css",
         "course_utils/explorer/static.py",
         "course_utils/prose.py",
     ):

@@ -8,8 +8,9 @@ JupyterLab, Colab), offline, loading nothing from anywhere. Only decoders made o
 (relu, sigmoid, tanh or linear) can be exported; ``decoder`` may also be those layers' weights,
 a list of ``(kernel, bias, activation)``, in which case neither TensorFlow nor ipywidgets loads.
 
-The script and the style sheet are the package files ``latent_explorer.js`` and
-``latent_explorer.css``, inlined into each fragment so that the page stays self-contained.
+The script and the style sheet are the package files ``latent_explorer.js`` (after ``shared.js``,
+what it shares with the draw explorer's script) and ``latent_explorer.css``, inlined into each
+fragment so that the page stays self-contained.
 
 DOM contract (``{id}`` is unique per instance, ``{k}`` is 1, 2, … per latent coordinate)::
 
@@ -90,8 +91,8 @@ def dense_layers(decoder) -> list[DenseLayer]:
             continue
         if "Dense" not in kinds:
             raise ValueError(
-                f"static_latent_explorer can only export Dense layers; layer {layer.name!r} is a "
-                f"{type(layer).__name__}. Use latent_explorer (needs a kernel) instead"
+                f"the static explorers can only export Dense layers; layer {layer.name!r} is a "
+                f"{type(layer).__name__} (latent_explorer, in a kernel, takes any decoder)"
             )
         activation = getattr(layer.activation, "__name__", str(layer.activation))
         kernel = np.asarray(layer.kernel, dtype=np.float32)
@@ -107,7 +108,7 @@ def dense_layers(decoder) -> list[DenseLayer]:
 def _checked_layer(kernel, bias, activation, name) -> DenseLayer:
     if activation not in ACTIVATIONS:
         raise ValueError(
-            f"static_latent_explorer supports the activations "
+            f"the static explorers support the activations "
             f"{', '.join(ACTIVATIONS)}; layer {name!r} uses {activation!r}"
         )
     kernel, bias = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
@@ -169,6 +170,19 @@ def pack_weights(layers, dtype: str) -> str:
     raw = np.ascontiguousarray(values, dtype=LITTLE_ENDIAN[dtype])
     shuffled = raw.view(np.uint8).reshape(-1, raw.itemsize).T.tobytes()
     return base64.b64encode(zlib.compress(shuffled, 9)).decode()
+
+
+def packed_layers(layers, dtype: str) -> dict:
+    """``layers`` as the page's script reads them: ``dtype``, the packed ``weights`` and each
+    layer's sizes and activation (``unpack_weights`` reads it back)."""
+    return {
+        "dtype": dtype,
+        "weights": pack_weights(layers, dtype),
+        "layers": [
+            {"inputs": int(kernel.shape[0]), "units": int(kernel.shape[1]), "activation": name}
+            for kernel, _, name in layers
+        ],
+    }
 
 
 def unpack_weights(model: dict) -> list[DenseLayer]:
@@ -240,52 +254,8 @@ class StaticLatentExplorer:
 
     def _model_json(self, scatter) -> str:
         return script_safe_json(
-            {
-                "dtype": self.weights_dtype,
-                "weights": pack_weights(self.layers, self.weights_dtype),
-                "layers": [
-                    {
-                        "inputs": int(kernel.shape[0]),
-                        "units": int(kernel.shape[1]),
-                        "activation": activation,
-                    }
-                    for kernel, _, activation in self.layers
-                ],
-                "scatter": scatter,
-            }
+            {**packed_layers(self.layers, self.weights_dtype), "scatter": scatter}
         )
-
-    def _scatter_html(self):
-        drawn = latent_scatter_figure(self.inputs, dpi=SCATTER_DPI)
-        if drawn is None:
-            return "", None
-        figure, axes = drawn
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=SCATTER_DPI)
-        width, height = (figure.get_size_inches() * SCATTER_DPI).round().astype(int)
-        css_width, css_height = (figure.get_size_inches() * SCREEN_DPI).round().astype(int)
-        box = axes.get_window_extent()  # display pixels, origin at the bottom left
-        scatter = {
-            "xlim": list(axes.get_xlim()),
-            "ylim": list(axes.get_ylim()),
-            "box": [box.x0, height - box.y1, box.x1, height - box.y0],  # left, top, right, bottom
-        }
-        source = base64.b64encode(compact_png(buffer.getvalue())).decode()
-        radius = _px(MARKER_DIAMETER_PT / 2)
-        markup = f"""
-  <figure class="latent-explorer-scatter-figure" style="max-width: {css_width}px">
-    <div class="latent-explorer-scatter-frame">
-      <img class="latent-explorer-scatter" src="data:image/png;base64,{source}"
-           alt="{html.escape(SCATTER_ALT)}" width="{css_width}" height="{css_height}">
-      <svg class="latent-explorer-overlay" viewBox="0 0 {width} {height}" aria-hidden="true">
-        <g class="latent-explorer-marker">
-          <circle r="{radius}" fill="none" stroke="white" stroke-width="{_px(MARKER_HALO_PT)}"/>
-          <circle r="{radius}" fill="none" stroke="black" stroke-width="{_px(MARKER_RING_PT)}"/>
-        </g>
-      </svg>
-    </div>
-  </figure>"""
-        return markup, scatter
 
     def _render(self) -> str:
         root = self.element_id
@@ -307,7 +277,7 @@ class StaticLatentExplorer:
                 start=1,
             )
         )
-        scatter_markup, scatter = self._scatter_html()
+        scatter_html, scatter = scatter_markup(self.inputs, SCATTER_ALT)
         latent_dim = self.inputs.latent_dim
         return f"""<div class="latent-explorer" id="{root}" data-latent-dim="{latent_dim}"
      style="--latent-explorer-digit-side: {DIGIT_SIDE_PX}px">
@@ -322,14 +292,58 @@ class StaticLatentExplorer:
     <p class="latent-explorer-z"></p>
     <p class="latent-explorer-status">This explorer needs JavaScript. In Jupyter, run the cell
       (or trust the notebook) to use it.</p>
-  </div>{scatter_markup}
+  </div>{scatter_html}
 <script type="application/json" class="latent-explorer-model">{self._model_json(scatter)}</script>
-<script>(function () {{
-{_asset("latent_explorer.js")}
-startLatentExplorer(document.currentScript ? document.currentScript.parentElement
-                    : document.getElementById({script_safe_json(root)}));
-}})();</script>
+{inline_script(root, ("shared.js", "latent_explorer.js"), "startLatentExplorer")}
 </div>"""
+
+
+def scatter_markup(inputs: ExplorerInputs, alt: str) -> tuple[str, dict | None]:
+    """The latent scatter of ``inputs`` as an ``<img>`` (text alternative ``alt``) under an SVG
+    overlay holding the marker, and the geometry the script needs to place the marker (the
+    axes' limits and box in the image's pixels); ``("", None)`` when there is no scatter."""
+    drawn = latent_scatter_figure(inputs, dpi=SCATTER_DPI)
+    if drawn is None:
+        return "", None
+    figure, axes = drawn
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=SCATTER_DPI)
+    width, height = (figure.get_size_inches() * SCATTER_DPI).round().astype(int)
+    css_width, css_height = (figure.get_size_inches() * SCREEN_DPI).round().astype(int)
+    box = axes.get_window_extent()  # display pixels, origin at the bottom left
+    scatter = {
+        "xlim": list(axes.get_xlim()),
+        "ylim": list(axes.get_ylim()),
+        "box": [box.x0, height - box.y1, box.x1, height - box.y0],  # left, top, right, bottom
+    }
+    source = base64.b64encode(compact_png(buffer.getvalue())).decode()
+    radius = _px(MARKER_DIAMETER_PT / 2)
+    markup = f"""
+  <figure class="latent-explorer-scatter-figure" style="max-width: {css_width}px">
+    <div class="latent-explorer-scatter-frame">
+      <img class="latent-explorer-scatter" src="data:image/png;base64,{source}"
+           alt="{html.escape(alt)}" width="{css_width}" height="{css_height}">
+      <svg class="latent-explorer-overlay" viewBox="0 0 {width} {height}" aria-hidden="true">
+        <g class="latent-explorer-marker">
+          <circle r="{radius}" fill="none" stroke="white" stroke-width="{_px(MARKER_HALO_PT)}"/>
+          <circle r="{radius}" fill="none" stroke="black" stroke-width="{_px(MARKER_RING_PT)}"/>
+        </g>
+      </svg>
+    </div>
+  </figure>"""
+    return markup, scatter
+
+
+def inline_script(root: str, files, start: str) -> str:
+    """A ``<script>`` running the package's script ``files`` inside one function (so that their
+    names stay out of the page's globals), then ``start(root element)``: the element holding the
+    script, or the one with id ``root`` where the script is a copy elsewhere (JupyterLab)."""
+    sources = "\n".join(_asset(name) for name in files)
+    return f"""<script>(function () {{
+{sources}
+{start}(document.currentScript ? document.currentScript.parentElement
+        : document.getElementById({script_safe_json(root)}));
+}})();</script>"""
 
 
 def _snap(values, ranges, steps):
