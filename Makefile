@@ -16,11 +16,19 @@ EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py course_uti
 # apt-get needs root: CI here runs as root, GitHub's runners as a user with sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: book test test-fast lint check-js colab-check setup lock upgrade data site-packages browser \
-        benchmarks clean
+.PHONY: book pdf test test-fast lint check-js colab-check setup lock upgrade data site-packages \
+        browser benchmarks clean
 
 book: data site-packages $(EXECUTION_STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going .
+
+# The whole book as one PDF in _build/pdf/ (named by print_edition_pdf in _config.yml), with a copy
+# in _build/html/ for the site's download menu: the singlehtml build, which reads the chapters from
+# the same execution cache and doctrees as `make book` (nothing runs twice), printed by Debian's
+# Chromium (scripts/print_pdf.py; book/_static/print.css lays it out).
+pdf: data site-packages browser $(EXECUTION_STAMP)
+	$(BIN)/jupyter-book build --builder singlehtml -W -n --keep-going .
+	$(BIN)/python scripts/print_pdf.py
 
 test: lint data site-packages browser check-js $(EXECUTION_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests book
@@ -87,15 +95,18 @@ $(NODE_PACKAGES): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-# Debian's Chromium for the browser tests (needs root or sudo).
+# Debian's Chromium for the browser tests and the PDF, and poppler-utils to read the PDF (pdfinfo,
+# pdftotext); needs root or sudo.
 browser:
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { $(SUDO) apt-get update -q \
+	  && $(SUDO) apt-get install -y -q chromium chromium-driver poppler-utils; }
 
 benchmarks: data
 	$(BIN)/python benchmarks/training.py
 	$(BIN)/python benchmarks/slider.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/page_size.py   # of the site that `make book` built
+	$(BIN)/python benchmarks/pdf_size.py    # of the PDF that `make pdf` printed
 
 clean:
 	rm -rf _build
