@@ -74,13 +74,14 @@ def test_every_workflow_step_that_runs_a_command_runs_a_readme_command():
     assert readme_commands() == ["make book", "make test"]
     assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == "make test"
     assert "`make colab-check`" in (ROOT / "README.md").read_text()
+    assert "`make pdf`" in (ROOT / "README.md").read_text()
     ran = {
         name: [(job, step["run"]) for job, step in steps(load(name)) if "run" in step]
         for name in ("ci.yml", "pages.yml")
     }
     assert ran == {
         "ci.yml": [("test", ".ci/run"), ("colab", "make colab-check")],
-        "pages.yml": [("build", "make book")],
+        "pages.yml": [("build", "make book"), ("build", "make pdf")],
     }
 
 
