@@ -43,9 +43,12 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/actionlint
 
-# The static latent explorer's script parses (it runs only in readers' browsers).
+# The front-end scripts parse: the static latent explorer's and print-light.js run only in
+# readers' browsers, print_pdf.js in the one that prints the PDF.
 check-js:
 	node --check course_utils/explorer/latent_explorer.js
+	node --check book/_static/print-light.js
+	node --check scripts/print_pdf.js
 
 # The Colab route on a Colab-like Python 3.12 (scripts/colab_check.py). Not part of `make test`:
 # it takes minutes and a 645 MB TensorFlow download the first time; CI runs it as its own job.

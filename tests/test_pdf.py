@@ -249,6 +249,28 @@ def test_print_is_light_whatever_the_dark_mode_and_shows_no_controls(dark_mode_p
     assert page.evaluate("document.querySelectorAll('.latent-explorer canvas').length") >= 2
 
 
+def test_a_page_of_the_website_prints_light_in_dark_mode_and_turns_dark_again(built_book):
+    """print-light.js: the theme's light colours from `beforeprint` to `afterprint`."""
+    from playwright.sync_api import sync_playwright
+
+    with print_pdf.serve(built_book) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=print_pdf.CHROMIUM, args=print_pdf.CHROMIUM_ARGS
+        )
+        page = browser.new_page(color_scheme="dark")
+        page.goto(f"{url}book/04_latent_space.html", wait_until="load")
+        page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+        code = "div.cell_input .highlight"
+        dark_code = page.evaluate(LUMINANCE, code)[0]
+        page.emulate_media(media="print")
+        page.evaluate("dispatchEvent(new Event('beforeprint'))")
+        printed = page.evaluate(LUMINANCE, "body")[0], page.evaluate(LUMINANCE, code)[0]
+        page.evaluate("dispatchEvent(new Event('afterprint'))")
+        after = page.evaluate("document.documentElement.dataset.theme")
+        browser.close()
+    assert dark_code < 0.3 and printed[0] > 0.95 and printed[1] > 0.85 and after == "dark"
+
+
 def test_printed_pages_are_light(book_pdf, tmp_path):
     """Pages rendered back to pixels (pdftoppm): white paper, dark ink."""
     for page in (1, 9):
