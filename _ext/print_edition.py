@@ -91,14 +91,15 @@ def title_page(app: Sphinx, site: str) -> str:
         '<div class="print-edition-title">'
         f"<h1>{html.escape(config.html_title)}</h1>"
         f"<p>{html.escape(config.author)}</p>"
-        f'<p>The website, where the explorers run: <a href="{site}">{site}</a></p>'
+        f'<p>The website, where the explorers run: <a href="{html.escape(site)}">'
+        f"{html.escape(site)}</a></p>"
         "</div>"
     )
 
 
 def contents(chapters) -> str:
     """The table of contents: each line a link, with an empty slot for its page number, which
-    scripts/print_pdf.py fills in from the first printing."""
+    scripts/print_pdf.py fills in from a first printing."""
 
     def entry(anchor: str, title: str, inner: str = "") -> str:
         return (
