@@ -1,6 +1,7 @@
 """The three ways course_utils gets installed, and the one TensorFlow each must end up with.
 
-- here and in Binder: requirements.txt (tensorflow-cpu on x86-64), then the package;
+- here and in Binder: requirements.txt (tensorflow-cpu on x86-64) within the lock, then the
+  package (`make setup` adds the tools of requirements-dev.txt);
 - on Colab: the chapter's first cell, `pip install git+<repository>`, beside Colab's own packages
   (scripts/colab_check.py runs that for real; here its bounds are checked against Colab's pins);
 - anywhere else: the `tensorflow` extra.
@@ -71,9 +72,10 @@ def test_this_environment_has_exactly_one_tensorflow():
 
 
 def test_installing_the_package_over_the_requirements_needs_nothing_else():
-    """`pip install -r requirements.txt .` where requirements.txt is installed, as in .venv and in
-    Binder's image: only course-utils, from what is installed (a TensorFlow other than the pinned
-    one would need the index, so this fails)."""
+    """Binder's `pip install -r binder/requirements.txt` (the reader's set within the lock), then
+    its postBuild's `pip install .`, where they are installed, as in .venv and in Binder's image:
+    only course-utils, from what is installed (a TensorFlow other than the pinned one would need
+    the index, so this fails)."""
     result = subprocess.run(
         [
             sys.executable,
@@ -88,7 +90,7 @@ def test_installing_the_package_over_the_requirements_needs_nothing_else():
             "--no-build-isolation",
             "--disable-pip-version-check",
             "-r",
-            "requirements.txt",
+            "binder/requirements.txt",
             ".",
         ],
         capture_output=True,

