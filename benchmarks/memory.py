@@ -1,6 +1,6 @@
 """Peak memory of each chapter, run top to bottom in its own fresh kernel, as a Binder charges it.
 
-Run: .venv/bin/python benchmarks/memory.py [--cells] [book/03_training.ipynb ...]
+Run: .venv/bin/python benchmarks/memory.py [--cells] [--empty-model-cache] [book/0N_....ipynb ...]
 
 A kernel's resident memory is of two kinds. Anonymous pages (the heap, tensors, thread stacks)
 must fit in the machine. File-backed pages (mostly the shared libraries TensorFlow maps, about
@@ -16,7 +16,10 @@ A first line measures the floor: a fresh kernel that only imports Keras (and so 
 Every chapter with a neural network starts from it; what a chapter adds is the difference.
 
 ``--cells`` also prints, per code cell, the peak anon during the cell, the anon and file after
-it, and its time: where a chapter's bytes and seconds go.
+it, and its time: where a chapter's bytes and seconds go. ``--empty-model-cache`` runs each
+chapter with a model cache of its own, empty (the MNIST files linked from the usual cache), as
+on a machine that never ran the course: the chapter trains every model it needs (chapter 7:
+21 autoencoders, chapter 3's and the classifier).
 
 Then, when no chapter is named, the latent explorer's leak check: in a fresh kernel, build
 ``latent_explorer`` on the trained decoder, move its sliders 1,000 times, and report how much the
@@ -24,7 +27,10 @@ kernel's resident memory (VmRSS) grew; goal <= 20 MB.
 """
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -194,10 +200,36 @@ def tensorflow_floor() -> dict:
     return run_notebook(notebook, ROOT)
 
 
+@contextlib.contextmanager
+def empty_model_cache():
+    """A fresh data cache for the chapters' kernels: the verified MNIST files of the usual cache
+    linked into a temporary folder, and no model."""
+    from course_utils.data import CACHE_ENV_VAR, MNIST_FILES, cache_dir, fetch_mnist
+
+    fetch_mnist()
+    source, before = cache_dir(), os.environ.get(CACHE_ENV_VAR)
+    with tempfile.TemporaryDirectory(prefix="empty-model-cache-") as folder:
+        for name in MNIST_FILES:
+            os.symlink(source / name, os.path.join(folder, name))
+        os.environ[CACHE_ENV_VAR] = folder  # the kernel inherits it
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(CACHE_ENV_VAR)
+            else:
+                os.environ[CACHE_ENV_VAR] = before
+
+
 def main(arguments):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapters", nargs="*", type=Path, help="notebooks (default: every chapter)")
     parser.add_argument("--cells", action="store_true", help="also print each code cell's figures")
+    parser.add_argument(
+        "--empty-model-cache",
+        action="store_true",
+        help="run each chapter with an empty model cache: it trains every model it needs",
+    )
     options = parser.parse_args(arguments)
     per_cell, paths = options.cells, options.chapters
     missing = [str(path) for path in paths if not path.is_file()]
@@ -212,7 +244,9 @@ def main(arguments):
     )
     results = {}
     for chapter in chapters:
-        figures = run_chapter(chapter, per_cell)
+        fresh = empty_model_cache() if options.empty_model_cache else contextlib.nullcontext()
+        with fresh:
+            figures = run_chapter(chapter, per_cell)
         results[chapter.name] = figures
         first = figures["first_figure"]
         figure_note = "no figure" if first is None else f"first figure after {first:4.1f} s"

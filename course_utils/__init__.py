@@ -5,7 +5,8 @@ Data (:mod:`.data`), the model (:mod:`.models`), training and the trained-model 
 encoder/decoder diagram (:mod:`.diagrams`), numbers quoted in the prose (:mod:`.prose`) and the
 latent explorer (:mod:`.explorer`: in a kernel, and on the static website), chapter 5's VAE
 (:mod:`.vae`), digit classifier (:mod:`.classifier`) and measure of generated samples
-(:mod:`.sample_quality`), so that the chapters show ideas. ``python -m course_utils data|model``
+(:mod:`.sample_quality`), chapter 7's code-size sweep and convolutional autoencoder
+(:mod:`.code_size`), so that the chapters show ideas. ``python -m course_utils data|model``
 prepares a machine ahead of time.
 
 Importing the package is cheap: each name below loads its module (and TensorFlow, Keras,
@@ -70,6 +71,16 @@ _HOMES = {  # public name -> the module that defines it
     "ClassifierRecipe": "classifier",
     "TrainedClassifier": "classifier",
     "trained_classifier": "classifier",
+    "CODE_SIZES": "code_size",
+    "CONV_CODE_SIZES": "code_size",
+    "SEEDS": "code_size",
+    "SWEEP_RECIPE": "code_size",
+    "SweepAutoencoder": "code_size",
+    "build_conv_autoencoder": "code_size",
+    "sweep_recipe": "code_size",
+    "sweep_recipes": "code_size",
+    "train_sweep_autoencoder": "code_size",
+    "trained_sweep_autoencoder": "code_size",
     "SampleQuality": "sample_quality",
     "nearest_distances": "sample_quality",
     "sample_quality": "sample_quality",

@@ -2,13 +2,15 @@
 
     python -m course_utils data    # fetch and verify MNIST into the cache
     python -m course_utils model   # also train the chapters' models into the model cache: the
-                                   # autoencoder, the VAEs and the digit classifier (chapter 5)
+                                   # autoencoder, the VAEs and the digit classifier (chapter 5),
+                                   # the code-size sweep and convolutional models (chapter 7)
 
 Each command imports what it needs when it runs, so ``--help`` answers at once and TensorFlow
 loads only for ``model``.
 """
 
 import argparse
+import gc
 
 
 def fetch_mnist():
@@ -41,6 +43,7 @@ def cache_default_model() -> None:
         f"cached in {model_cache_dir()}"
     )
     cache_chapter_5_models()
+    cache_chapter_7_models()
 
 
 def cache_chapter_5_models() -> None:
@@ -66,6 +69,20 @@ def cache_chapter_5_models() -> None:
         f"digit classifier: test accuracy {classifier.accuracy(x_test, y_test):.4f}, "
         f"cached in {model_cache_dir()}"
     )
+
+
+def cache_chapter_7_models() -> None:
+    """Chapter 7's dense autoencoders (the code-size sweep and its control) and convolutional
+    autoencoders, trained into the model cache unless already there."""
+    from .code_size import chapter_7_models, trained_sweep_autoencoder
+    from .training import model_cache_dir
+
+    models = chapter_7_models()
+    for network, recipe in models:
+        trained = trained_sweep_autoencoder(network, recipe)
+        del trained
+        gc.collect()  # Keras models refer to themselves in cycles: free each one now
+    print(f"{len(models)} autoencoders of chapter 7, cached in {model_cache_dir()}")
 
 
 def main(argv=None) -> None:

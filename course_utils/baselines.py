@@ -9,6 +9,9 @@ from sklearn.decomposition import PCA
 def pca_test_mse(x_train, x_test, max_components: int = 60) -> np.ndarray:
     """Test MSE of PCA fitted on ``x_train``, for codes of 1 to ``max_components`` numbers.
 
+    ``x_test`` is any set of held-out images: chapter 1 passes the test images, chapter 7 the
+    validation images, so that its curve and chapter 1's come from this one function.
+
     Entry ``k - 1`` is the mean squared error of rebuilding ``x_test`` from its first ``k``
     principal components, ``x̂ = mean + z[:k] @ components[:k]``. One fit serves every ``k``:
     the first ``k`` components of a larger PCA are the components of the ``k``-component one.

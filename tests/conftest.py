@@ -158,7 +158,8 @@ def axe_violations():
 @pytest.fixture(scope="session")
 def chapter_code():
     """``chapter_code(chapter, names, **given)``: run the code a chapter shows on the page that
-    defines ``names`` (its import cells first), with the variables ``given``; return the namespace.
+    defines ``names`` (by assignment, ``def`` or ``class``; its import cells first), with the
+    variables ``given``; return the namespace.
 
     This is how tests prove that a package function is the same code as the chapter's lesson.
     """
@@ -169,6 +170,8 @@ def chapter_code():
     def assigned(tree) -> set[str]:
         names = set()
         for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):  # a def assigns its name
+                names.add(node.name)
             targets = node.targets if isinstance(node, ast.Assign) else []
             for target in targets:
                 for leaf in ast.walk(target):

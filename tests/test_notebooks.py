@@ -28,7 +28,7 @@ def test_every_chapter_is_in_the_toc_and_every_toc_entry_exists():
         assert list(ROOT.glob(entry + ".*")), f"_toc.yml lists {entry}, which does not exist"
     listed = {ROOT / (entry + ".ipynb") for entry in entries}
     assert set(CHAPTERS) <= listed, f"chapters missing from _toc.yml: {set(CHAPTERS) - listed}"
-    assert len(CHAPTERS) == 6
+    assert len(CHAPTERS) == 7
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
