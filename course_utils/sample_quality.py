@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .images import check_images
 
 
@@ -42,8 +43,7 @@ def nearest_distances(samples, reference, batch_size=64) -> np.ndarray:
             f"reference images have {reference.shape[1]} pixels, the samples "
             f"{samples.shape[1]}: compare images of the same size"
         )
-    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-        raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+    batch_size = checks.whole_number("batch_size", batch_size, 1)
     reference_norms = np.einsum("ij,ij->i", reference, reference)
     nearest = np.empty(len(samples), dtype=np.float64)
     for start in range(0, len(samples), batch_size):
@@ -69,8 +69,7 @@ def sample_quality(images, classifier, reference, threshold=0.9) -> SampleQualit
     one row of class probabilities per image, as :func:`course_utils.trained_classifier` gives.
     """
     images = check_images(images, "images", pixels=None)
-    if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
-        raise ValueError(f"threshold must be a probability in (0, 1]; got {threshold!r}")
+    threshold = checks.finite_number("threshold", threshold, above=0, maximum=1)
     if not (hasattr(classifier, "digits") and callable(getattr(classifier, "probabilities", None))):
         raise ValueError(
             "classifier must have digits and probabilities(images), "

@@ -27,17 +27,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import checks
+from ._files import describe_disk_error, disk_error, publish_file, remove_stale_temporaries
 from .data import (
     MNIST_FILES,
     VALIDATION_FRACTION,
     VALIDATION_SEED,
-    _check_digits,
     cache_dir,
-    describe_disk_error,
-    disk_error,
     load_mnist,
-    publish_file,
-    remove_stale_temporaries,
     split_validation,
 )
 from .images import IMAGE_PIXELS, check_images
@@ -110,7 +107,7 @@ class Recipe:
 
     def __post_init__(self):
         """Check every field now, not deep inside training; numpy numbers become Python ones."""
-        digits = _check_digits(self.digits)
+        digits = checks.digits(self.digits)
         checked = {
             "digits": None if digits is None else tuple(int(digit) for digit in digits),
             "latent_dim": _whole_number("latent_dim", self.latent_dim, 1),
