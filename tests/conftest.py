@@ -1,6 +1,5 @@
 """Shared fixtures: the repository and its table of contents, the strictly built book, a loopback
-server for it, headless Chromium and axe-core; a private model cache for every test; and the
-markers of the slow tests."""
+server for it, headless Chromium and axe-core; a private model cache for every test."""
 
 import functools
 import http.server
@@ -29,26 +28,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# The slow kinds of test (markers declared in pyproject.toml), by file; `make test-fast` skips them.
-SLOW_FILES = {
-    "test_notebooks.py": "notebooks",
-    "test_book_build.py": "notebooks",
-    "test_site.py": "browser",
-    "test_browser_explorer.py": "browser",
-    "test_training.py": "training",
-}
-SLOW_TESTS = {"test_model_fills_the_model_cache_and_reports_the_test_mse": "training"}
-
 
 def pytest_collection_modifyitems(items):
+    """nbval's items (the chapters themselves) are notebook tests; the slow tests of Python files
+    carry their marker where they are defined (markers in pyproject.toml)."""
     for item in items:
-        path = Path(str(item.path))
-        if path.suffix == ".ipynb":  # nbval runs the chapters themselves
-            marker = "notebooks"
-        else:
-            marker = SLOW_FILES.get(path.name) or SLOW_TESTS.get(getattr(item, "originalname", ""))
-        if marker:
-            item.add_marker(marker)
+        if Path(str(item.path)).suffix == ".ipynb":
+            item.add_marker("notebooks")
 
 
 @pytest.fixture(autouse=True)
