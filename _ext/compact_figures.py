@@ -1,10 +1,10 @@
 """The book's figures, re-encoded with one byte a pixel once the site is written.
 
 Matplotlib's PNGs hold 4 bytes a pixel for a few hundred colours; ``course_utils.png.compact_png``
-stores them as greys or with a palette, which cuts the site's figures from 1,416 to 605 kB (chapter
-5's from 466 to 214 kB). It runs on the copies in ``_images`` when the build finishes, so the
-notebooks and the execution cache keep matplotlib's own files. Rewriting a compacted file again
-leaves it as it is, at once (greys and palettes are not read further).
+stores them as greys or with a palette (the build's log and benchmarks/page_size.py say how many kB
+that saves). It runs on the copies in ``_images`` when the build finishes, so the notebooks and the
+execution cache keep matplotlib's own files. Rewriting a compacted file again leaves it as it is,
+at once (greys and palettes are not read further).
 """
 
 from pathlib import Path

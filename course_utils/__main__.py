@@ -31,51 +31,43 @@ def fetch_data() -> None:
         print(f"verified {file_path} ({file_path.stat().st_size:,} bytes)")
 
 
-def cache_default_model() -> None:
-    from .data import load_mnist
-    from .training import model_cache_dir, reconstruction_mse, trained_autoencoder
-
-    fetch_data()
-    model = trained_autoencoder(verbose=2)
-    (_, _), (x_test, _) = load_mnist(model.recipe.digits)
-    print(
-        f"default recipe: test MSE {reconstruction_mse(model.autoencoder, x_test):.4f}, "
-        f"cached in {model_cache_dir()}"
-    )
-    cache_chapter_5_models()
-    cache_chapter_7_models()
-
-
-def cache_chapter_5_models() -> None:
-    """Chapter 5's VAE, its exercises' VAEs and the digit classifier, trained into the model cache
-    unless already there."""
+def cache_models() -> None:
+    """Train the chapters' models into the model cache, unless they are there already: the
+    autoencoder, chapter 5's VAE, its exercises' VAEs and the digit classifier; chapter 7's autoencoders."""
     import numpy as np
 
     from .classifier import trained_classifier
-    from .data import load_mnist
-    from .training import model_cache_dir
-    from .vae import EXERCISE_RECIPES, trained_vae
+    from .data import load_mnist_test
+    from .model_store import model_cache_dir
+    from .recipes import VAE_EXERCISE_RECIPES
+    from .training import reconstruction_mse, trained_autoencoder
+    from .vae import trained_vae
 
-    (_, _), (x_test, y_test) = load_mnist((1, 5, 6))
+    fetch_data()
+    x_test, y_test = load_mnist_test((1, 5, 6))
+    autoencoder = trained_autoencoder(verbose=2)
+    mse = reconstruction_mse(autoencoder.autoencoder, x_test)
+    print(f"default recipe: test MSE {mse:.4f}, cached in {model_cache_dir()}")
     vae = trained_vae(verbose=2)
     z_mean, _ = vae.encoder(x_test, training=False)
     vae_mse = float(np.mean((np.asarray(vae.decoder(z_mean, training=False)) - x_test) ** 2))
     print(f"VAE: test MSE {vae_mse:.4f} (decoding the mean), cached in {model_cache_dir()}")
-    for recipe in EXERCISE_RECIPES:
+    for recipe in VAE_EXERCISE_RECIPES:
         trained_vae(recipe, verbose=0)
-    print(f"{len(EXERCISE_RECIPES)} VAEs of the exercises, cached in {model_cache_dir()}")
+    print(f"{len(VAE_EXERCISE_RECIPES)} VAEs of the exercises, cached in {model_cache_dir()}")
     classifier = trained_classifier(verbose=2)
     print(
         f"digit classifier: test accuracy {classifier.accuracy(x_test, y_test):.4f}, "
         f"cached in {model_cache_dir()}"
     )
+    cache_chapter_7_models()
 
 
 def cache_chapter_7_models() -> None:
     """Chapter 7's dense autoencoders (the code-size sweep and its control) and convolutional
     autoencoders, trained into the model cache unless already there."""
     from .code_size import chapter_7_models, trained_sweep_autoencoder
-    from .training import model_cache_dir
+    from .model_store import model_cache_dir
 
     models = chapter_7_models()
     for network, recipe in models:
@@ -95,7 +87,7 @@ def main(argv=None) -> None:
         "model", help="fetch MNIST and train the chapters' models into the model cache"
     )
     arguments = parser.parse_args(argv)
-    {"data": fetch_data, "model": cache_default_model}[arguments.command]()
+    {"data": fetch_data, "model": cache_models}[arguments.command]()
 
 
 if __name__ == "__main__":

@@ -1,45 +1,27 @@
 """A digit classifier that judges generated images (chapter 5), trained and cached like the models.
 
 ``trained_classifier()`` returns a small dense network on MNIST digits 1, 5 and 6 (784→256→3,
-softmax), trained on the training digits less the validation split, so that it never saw a test
-image, and kept in the model cache under a hash of everything that determines it.
+softmax, :func:`course_utils.models.build_classifier`), trained on
+:func:`course_utils.data.training_split`, so that it never saw a test image, and kept in the
+model cache (:mod:`.model_store`). Importing this module loads no TensorFlow; building a model
+does.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import model_store
+from . import checks, data, model_store
 from .images import check_images
-
-CACHE_KIND = "classifier"
-
-
-@dataclass(frozen=True)
-class ClassifierRecipe:
-    """Everything that determines the trained classifier."""
-
-    digits: tuple[int, ...] = (1, 5, 6)
-    hidden: tuple[int, ...] = (256,)
-    learning_rate: float = 2e-3
-    batch_size: int = 64
-    epochs: int = 6  # 6 rather than 4: higher validation accuracy, for a few seconds more
-    seed: int = 0
-
-    def cache_key(self) -> str:
-        return model_store.settings_key(CACHE_KIND, dataclasses.asdict(self))
-
-
-CLASSIFIER_RECIPE = ClassifierRecipe()
+from .recipes import CLASSIFIER_RECIPE, ClassifierRecipe
 
 
 @dataclass
 class TrainedClassifier:
-    """The classifier, the digits its outputs stand for (in order), its history and recipe."""
+    """The classifier, the digits its outputs stand for (in order), its history (metric → one
+    float per epoch) and recipe. A model from the cache is not compiled."""
 
     model: object
     digits: tuple[int, ...]
@@ -70,97 +52,79 @@ class TrainedClassifier:
         return float(np.mean(self.predict(images)[0] == labels))
 
 
-def _check_recipe(recipe):
-    if not isinstance(recipe, ClassifierRecipe):
-        raise ValueError(f"recipe must be a ClassifierRecipe; got {type(recipe).__name__}")
-    digits = recipe.digits
-    if (
-        len(digits) < 2
-        or len(set(digits)) != len(digits)
-        or not all(isinstance(d, int) and 0 <= d <= 9 for d in digits)
-    ):
-        raise ValueError(f"a classifier needs two or more distinct digits 0-9; got {digits!r}")
-    if not all(isinstance(units, int) and units >= 1 for units in recipe.hidden):
-        raise ValueError(f"hidden must be layer sizes >= 1; got {recipe.hidden!r}")
-    if recipe.epochs < 1 or recipe.batch_size < 1 or not recipe.learning_rate > 0:
-        raise ValueError("epochs and batch_size must be >= 1 and learning_rate > 0")
-
-
-def build_classifier(recipe: ClassifierRecipe = CLASSIFIER_RECIPE):
-    """The Keras classifier: ReLU layers of sizes ``recipe.hidden``, then a softmax over the
-    digits."""
-    import keras
-
-    _check_recipe(recipe)
-    return keras.Sequential(
-        [keras.Input(shape=(784,), name="image")]
-        + [
-            keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
-            for index, units in enumerate(recipe.hidden, start=1)
-        ]
-        + [keras.layers.Dense(len(recipe.digits), activation="softmax", name="digit")],
-        name="classifier",
-    )
-
-
 def train_classifier(
     recipe: ClassifierRecipe, x_train, y_train, x_val=None, y_val=None, verbose="auto"
 ) -> TrainedClassifier:
-    """Train ``recipe``'s classifier on images ``x_train`` with digit labels ``y_train``."""
+    """Train ``recipe``'s classifier on images ``x_train`` with digit labels ``y_train`` (and
+    report ``val_accuracy`` on ``x_val``, ``y_val`` if given). Refuses (``ValueError``) images
+    that :func:`course_utils.images.check_images` refuses, and labels that are not one of the
+    recipe's digits per image."""
     import keras
 
-    from .training import FusedAdam
+    from .training import fit_recipe
 
-    _check_recipe(recipe)
+    checks.instance("recipe", recipe, ClassifierRecipe, "CLASSIFIER_RECIPE")
     x_train = check_images(x_train, "x_train")
-    digits = tuple(sorted(recipe.digits))
-
-    def classes(labels, name):
-        labels = np.asarray(labels).reshape(-1)
-        unknown = sorted(set(labels.tolist()) - set(digits))
-        if unknown:
-            raise ValueError(
-                f"{name} holds digits {unknown} that the recipe's digits {digits} do not"
-            )
-        return np.searchsorted(digits, labels)
-
+    digits = _digits(recipe)
     if len(np.asarray(y_train).reshape(-1)) != len(x_train):
         raise ValueError("y_train must have one label per training image")
-    validation = None if x_val is None else (check_images(x_val, "x_val"), classes(y_val, "y_val"))
+    validation = None
+    if x_val is not None:
+        validation = (check_images(x_val, "x_val"), _classes(y_val, digits, "y_val"))
     keras.utils.set_random_seed(recipe.seed)
-    model = build_classifier(recipe)
-    steps = recipe.epochs * math.ceil(len(x_train) / recipe.batch_size)
-    model.compile(
-        optimizer=FusedAdam(keras.optimizers.schedules.CosineDecay(recipe.learning_rate, steps)),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=32,
-    )
-    history = model.fit(
+    model = _built(recipe)
+    history = fit_recipe(
+        model,
+        recipe,
         x_train,
-        classes(y_train, "y_train"),
-        batch_size=recipe.batch_size,
-        epochs=recipe.epochs,
+        _classes(y_train, digits, "y_train"),
         validation_data=validation,
         verbose=verbose,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
     )
-    return TrainedClassifier(model, digits, history.history, recipe)
+    return TrainedClassifier(model, digits, history, recipe)
 
 
 def trained_classifier(
     recipe: ClassifierRecipe = CLASSIFIER_RECIPE, verbose="auto"
 ) -> TrainedClassifier:
-    """The classifier ``recipe`` describes: loaded from the model cache, or trained and cached."""
-    from .data import load_mnist, split_validation
+    """The classifier ``recipe`` describes: loaded from the model cache, or trained on
+    :func:`course_utils.data.training_split` and cached. Cache faults warn
+    (:class:`CacheWarning`) and never lose the model (:mod:`.model_store`)."""
 
-    _check_recipe(recipe)
-    key = recipe.cache_key()
-    entry = model_store.load_entry(CACHE_KIND, key, ("model",))
-    if entry is not None:
-        models, history = entry
-        return TrainedClassifier(models["model"], tuple(sorted(recipe.digits)), history, recipe)
-    (x_train, y_train), _ = load_mnist(recipe.digits)
-    (x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train)
-    trained = train_classifier(recipe, x_train, y_train, x_val, y_val, verbose=verbose)
-    model_store.save_entry(CACHE_KIND, key, {"model": trained.model}, trained.history)
-    return trained
+    def train_it():
+        (x_train, y_train), (x_val, y_val) = data.training_split(recipe.digits)
+        trained = train_classifier(recipe, x_train, y_train, x_val, y_val, verbose=verbose)
+        return {"model": trained.model}, trained.history
+
+    models, history = model_store.load_or_train(_entry(recipe), train_it)
+    return TrainedClassifier(models["model"], _digits(recipe), history, recipe)
+
+
+def _digits(recipe: ClassifierRecipe) -> tuple[int, ...]:
+    """The digits the classifier's outputs stand for, in order."""
+    return tuple(sorted(recipe.digits)) if recipe.digits is not None else checks.DIGITS
+
+
+def _classes(labels, digits, name) -> np.ndarray:
+    """Each digit label's output index; ``ValueError`` for a digit not among ``digits``."""
+    labels = np.asarray(labels).reshape(-1)
+    unknown = sorted(set(labels.tolist()) - set(digits))
+    if unknown:
+        raise ValueError(f"{name} holds digits {unknown} that the recipe's digits {digits} do not")
+    return np.searchsorted(digits, labels)
+
+
+def _built(recipe: ClassifierRecipe):
+    from .models import build_classifier
+
+    return build_classifier(len(_digits(recipe)), recipe.hidden)
+
+
+def _entry(recipe: ClassifierRecipe) -> model_store.Entry:
+    """The model cache's entry of ``recipe``'s classifier: the recipe and its training data."""
+    checks.instance("recipe", recipe, ClassifierRecipe, "CLASSIFIER_RECIPE")
+    return model_store.Entry(
+        "classifier", recipe.cache_settings(), lambda: {"model": _built(recipe)}
+    )

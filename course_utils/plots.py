@@ -11,8 +11,10 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import checks
+from .images import IMAGE_PIXELS, IMAGE_SIDE
+
 DIGIT_COLORS = {1: "tab:blue", 5: "tab:orange", 6: "tab:green"}
-PIXELS = 28 * 28
 # Pixels are drawn on [0, 1]. A linear decoder overshoots (more so far from the data's codes);
 # beyond this, the images are almost surely 0-255 values, which would all draw black.
 LARGEST_PLAUSIBLE_PIXEL = 10.0
@@ -35,12 +37,16 @@ def check_digit_images(images, what="images") -> np.ndarray:
         ) from None
     if array.size == 0:
         raise ValueError(f"{what} is empty: pass at least one image")
-    if array.ndim < 1 or array.size % PIXELS or array.shape[-1] not in (PIXELS, 28):
+    if (
+        array.ndim < 1
+        or array.size % IMAGE_PIXELS
+        or array.shape[-1] not in (IMAGE_PIXELS, IMAGE_SIDE)
+    ):
         raise ValueError(
             f"{what} must have 784 pixels (28×28) per image, as an (n, 784) or "
             f"(n, 28, 28) array; got shape {array.shape}"
         )
-    array = array.reshape(-1, PIXELS)
+    array = array.reshape(-1, IMAGE_PIXELS)
     finite = array[np.isfinite(array)]
     if finite.size and finite.max() > LARGEST_PLAUSIBLE_PIXEL:
         raise ValueError(
@@ -56,7 +62,7 @@ def show_digit(ax, image, title=None):
     image = check_digit_images(image, "the image")
     if len(image) != 1:
         raise ValueError(f"show_digit draws one image; got {len(image)} (use show_digits)")
-    ax.imshow(image.reshape(28, 28), cmap="gray_r", vmin=0.0, vmax=1.0)
+    ax.imshow(image.reshape(IMAGE_SIDE, IMAGE_SIDE), cmap="gray_r", vmin=0.0, vmax=1.0)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
@@ -66,8 +72,7 @@ def show_digit(ax, image, title=None):
 def show_digits(images, titles=None, columns=10, size=1.1):
     """A grid of digit images with optional titles; returns the figure."""
     images = check_digit_images(images)
-    if isinstance(columns, bool) or not isinstance(columns, (int, np.integer)) or columns < 1:
-        raise ValueError(f"columns must be a whole number ≥ 1; got {columns!r}")
+    columns = checks.whole_number("columns", columns, 1)
     if titles is not None and len(titles) != len(images):
         raise ValueError(
             f"titles must have one entry per image: {len(titles)} titles for {len(images)} images"
@@ -211,10 +216,7 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
 
     Rows go from high ``z_2`` (top) to low ``z_2`` (bottom), like the scatter's y axis.
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 2:
-        raise ValueError(
-            f"steps must be a whole number ≥ 2 (points per side of the grid); got {steps!r}"
-        )
+    steps = checks.whole_number("steps", steps, 2)  # points per side of the grid
     for name, span in (("z1_range", z1_range), ("z2_range", z2_range)):
         try:
             low, high = (float(value) for value in span)
@@ -227,19 +229,20 @@ def show_manifold(decoder, z1_range, z2_range, steps=15, batch_size=256):
     z1 = np.linspace(*z1_range, steps, dtype=np.float32)
     z2 = np.linspace(*z2_range, steps, dtype=np.float32)[::-1]
     grid = np.stack(np.meshgrid(z1, z2), axis=-1).reshape(-1, 2)
-    canvas = np.zeros((steps * 28, steps * 28), dtype=np.float32)
+    side = IMAGE_SIDE
+    canvas = np.zeros((steps * side, steps * side), dtype=np.float32)
     for start in range(0, len(grid), batch_size):
         codes = grid[start : start + batch_size]
         images = np.asarray(decoder(codes, training=False))
-        if images.ndim != 2 or images.shape[1] != PIXELS:
+        if images.ndim != 2 or images.shape[1] != IMAGE_PIXELS:
             raise ValueError(
                 f"the decoder must turn each 2-D code into 784 pixels; it gave "
                 f"shape {images.shape} for {len(codes)} codes"
             )
         for offset, image in enumerate(images):
             row, column = divmod(start + offset, steps)
-            canvas[row * 28 : (row + 1) * 28, column * 28 : (column + 1) * 28] = image.reshape(
-                28, 28
+            canvas[row * side : (row + 1) * side, column * side : (column + 1) * side] = (
+                image.reshape(side, side)
             )
     # Each tile is centred on the latent point it decodes.
     half_z1 = (z1[-1] - z1[0]) / (2 * (steps - 1))

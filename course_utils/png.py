@@ -2,12 +2,12 @@
 
 Matplotlib writes every figure as an RGBA PNG, 4 bytes a pixel, although a figure holds a few
 hundred colours at most: the grey levels of digit images, a few colours and their antialiased
-edges. :func:`compact_png` stores a grey image exactly as greys (digit images: half the bytes), an
-image of at most 256 colours exactly with a palette, and any other opaque image with the 256
-colours that median cut picks, without dithering. In the course's scatters that changes at most 4 %
-of the pixels, fewer than 1 % by more than 10 of 255 levels (the edges of overlapping translucent
-points), and makes the file about 3 times smaller. It returns the original bytes when they are
-smaller. The book's figures (``_ext/compact_figures.py``) and the static explorer's scatter use it.
+edges. :func:`compact_png` stores a grey image exactly as greys, an image of at most 256 colours
+exactly with a palette, and any other opaque image with the 256 colours that median cut picks,
+without dithering (which changes only the edges of overlapping translucent points: the tests bound
+how much). It returns the original bytes when they are smaller. The book's figures
+(``_ext/compact_figures.py``) and the static explorer's scatter use it; benchmarks/README.md says
+how much smaller they get.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ PALETTE_COLORS = 256
 
 
 def compact_png(png: bytes) -> bytes:
-    """``png`` (a PNG file's bytes) with a palette of at most 256 colours, if that is smaller."""
+    """``png`` (a PNG file's bytes) stored as greys or with a palette of at most 256 colours, if
+    that is smaller; else ``png`` itself. Refuses (``ValueError``) bytes that are not a PNG."""
     from PIL import Image
 
     try:

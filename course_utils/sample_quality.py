@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import checks
 from .images import check_images
 
 
@@ -27,13 +28,14 @@ class SampleQuality:
 
 
 def nearest_distances(samples, reference, batch_size=64) -> np.ndarray:
-    """Euclidean distance from each row of ``samples`` to its nearest row of ``reference``.
+    """Euclidean distance from each row of ``samples`` to its nearest row of ``reference``: one
+    float64 per sample. Refuses (``ValueError``) arrays that are not flat images in [0, 1], rows of
+    different sizes and a ``batch_size`` that is not a whole number ≥ 1.
 
-    The nearest row is found in batches with ``|a − b|² = |a|² − 2 a·b + |b|²``, then its distance
-    measured directly; memory grows with one ``batch_size × len(reference)`` array, never with
-    ``len(samples) × len(reference) × pixels``. The default of 64 rows makes that array 4 MB for
-    chapter 5's 16,272 training images: with 256 rows (17 MB), chapter 5's kernel ended 25–30 MB
-    larger (benchmarks/memory.py), for 0.2 s less per 2,000 samples.
+    The nearest row is found ``batch_size`` samples at a time with
+    ``|a − b|² = |a|² − 2 a·b + |b|²``, then its distance measured directly; memory grows with one
+    ``batch_size × len(reference)`` array, never with ``len(samples) × len(reference) × pixels``
+    (benchmarks/README.md: why 64 rows).
     """
     samples = check_images(samples, "samples", pixels=None)
     reference = check_images(reference, "reference", pixels=None)
@@ -42,8 +44,7 @@ def nearest_distances(samples, reference, batch_size=64) -> np.ndarray:
             f"reference images have {reference.shape[1]} pixels, the samples "
             f"{samples.shape[1]}: compare images of the same size"
         )
-    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
-        raise ValueError(f"batch_size must be a whole number >= 1; got {batch_size!r}")
+    batch_size = checks.whole_number("batch_size", batch_size, 1)
     reference_norms = np.einsum("ij,ij->i", reference, reference)
     nearest = np.empty(len(samples), dtype=np.float64)
     for start in range(0, len(samples), batch_size):
@@ -63,14 +64,15 @@ def nearest_distances(samples, reference, batch_size=64) -> np.ndarray:
 
 def sample_quality(images, classifier, reference, threshold=0.9) -> SampleQuality:
     """Measure generated ``images`` (flat, pixels in [0, 1]) with a digit ``classifier`` and the
-    ``reference`` (training) images.
+    ``reference`` (training) images; returns a :class:`SampleQuality`.
 
     ``classifier`` needs ``digits`` (its classes, in order) and ``probabilities(images)`` returning
     one row of class probabilities per image, as :func:`course_utils.trained_classifier` gives.
+    Refuses (``ValueError``) images that are not flat images in [0, 1], a ``threshold`` outside
+    (0, 1] and a classifier without those two, or whose probabilities are of another shape.
     """
     images = check_images(images, "images", pixels=None)
-    if not (isinstance(threshold, (int, float)) and 0 < threshold <= 1):
-        raise ValueError(f"threshold must be a probability in (0, 1]; got {threshold!r}")
+    threshold = checks.finite_number("threshold", threshold, above=0, maximum=1)
     if not (hasattr(classifier, "digits") and callable(getattr(classifier, "probabilities", None))):
         raise ValueError(
             "classifier must have digits and probabilities(images), "

@@ -1,240 +1,106 @@
-"""Chapter 5's variational autoencoder, repeated for the model cache and Binder's image.
+"""Chapter 5's variational autoencoder, trained and cached outside the chapter.
 
-The chapter writes the Keras code on its page: an encoder with a mean and a log-variance output,
-the :class:`Sampling` layer (the reparameterisation trick), the decoder, and a :class:`VAE` model
-whose loss is the reconstruction term plus the KL divergence to N(0, I). This module repeats that
-code (the course's tests prove it is the same: same layers, same losses on a small subset), so
-that :func:`trained_vae` can train and cache the chapter's VAE outside the chapter.
+The chapter writes the VAE's Keras code on its page (:func:`course_utils.models.build_vae`
+repeats it, and the tests prove the two the same); here a :class:`VAERecipe` is trained
+(:func:`train_vae`) on the autoencoder's images and kept in the model cache (:func:`trained_vae`),
+and the chapter's own VAE is saved and loaded (:func:`save_vae_to_cache`,
+:func:`load_vae_from_cache`). Importing this module loads no TensorFlow; building a model does.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass
 
-import keras
-import numpy as np
-from keras import ops
-
-from . import model_store
+from . import checks, data, model_store
 from .images import check_images
-from .training import DEFAULT_RECIPE, Recipe, recipe_optimizer, training_data
-
-CACHE_KIND = "vae"
-CACHE_PARTS = ("encoder", "decoder")
-
-
-@keras.saving.register_keras_serializable(package="course_utils")
-class Sampling(keras.layers.Layer):
-    """The reparameterisation trick: ``z = mean + exp(log_var / 2) * epsilon``, with
-    epsilon ~ N(0, I)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.seed_generator = keras.random.SeedGenerator()
-
-    def call(self, inputs):
-        z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
-        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
-
-
-def kl_divergence(z_mean, z_log_var):
-    """KL(N(mean, diag(exp(log_var))) ‖ N(0, I)) per example, in closed form (summed over axes)."""
-    return -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
-
-
-def reconstruction_loss(x, x_hat):
-    """−log p(x | z) for Bernoulli pixels per example: binary cross-entropy summed over pixels."""
-    return ops.sum(ops.binary_crossentropy(x, x_hat), axis=1)
-
-
-class VAE(keras.Model):
-    """Encoder, sampling and decoder, trained on reconstruction + ``kl_weight`` × KL (chapter 5)."""
-
-    def __init__(self, encoder, decoder, kl_weight=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.kl_weight = kl_weight
-        self.sampling = Sampling()
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-        self.kl_tracker = keras.metrics.Mean(name="kl")
-
-    def call(self, x):
-        z_mean, z_log_var = self.encoder(x)
-        z = self.sampling([z_mean, z_log_var])
-        return self.decoder(z), z_mean, z_log_var
-
-    def compute_loss(self, x, y=None, y_pred=None, sample_weight=None, training=True):
-        x_hat, z_mean, z_log_var = y_pred
-        reconstruction = ops.mean(reconstruction_loss(x, x_hat))
-        kl = ops.mean(kl_divergence(z_mean, z_log_var))
-        self.reconstruction_tracker.update_state(reconstruction)
-        self.kl_tracker.update_state(kl)
-        return reconstruction + self.kl_weight * kl
-
-
-def build_vae(latent_dim=2, input_dim=784, hidden=(500, 300), kl_weight=1.0):
-    """``(encoder, decoder, vae)``: chapter 5's layers, the autoencoder's sizes with two code
-    outputs.
-
-    The encoder maps an image to ``[z_mean, z_log_var]`` (ReLU layers of sizes ``hidden``, then two
-    linear layers of size ``latent_dim``); the decoder maps ``z`` back through the sizes in reverse
-    to 784 sigmoid pixels.
-    """
-    _check_sizes(latent_dim, input_dim, hidden)
-    if not (isinstance(kl_weight, (int, float)) and math.isfinite(kl_weight) and kl_weight >= 0):
-        raise ValueError(
-            f"kl_weight must be a finite number >= 0 (1 is the VAE's loss); got {kl_weight!r}"
-        )
-    image = keras.Input(shape=(input_dim,), name="image")
-    features = image
-    for index, units in enumerate(hidden, start=1):
-        features = keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")(features)
-    z_mean = keras.layers.Dense(latent_dim, name="z_mean")(features)
-    z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(features)
-    encoder = keras.Model(image, [z_mean, z_log_var], name="encoder")
-    decoder = keras.Sequential(
-        [keras.Input(shape=(latent_dim,), name="code")]
-        + [
-            keras.layers.Dense(units, activation="relu", name=f"hidden_{index}")
-            for index, units in enumerate(reversed(hidden), start=1)
-        ]
-        + [keras.layers.Dense(input_dim, activation="sigmoid", name="reconstruction")],
-        name="decoder",
-    )
-    return encoder, decoder, VAE(encoder, decoder, kl_weight=kl_weight)
-
-
-def _check_sizes(latent_dim, input_dim, hidden):
-    def positive_int(value):
-        return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-    if not positive_int(latent_dim):
-        raise ValueError(f"latent_dim must be a whole number >= 1; got {latent_dim!r}")
-    if not positive_int(input_dim):
-        raise ValueError(f"input_dim must be a whole number >= 1; got {input_dim!r}")
-    if isinstance(hidden, (str, bytes)) or not all(positive_int(units) for units in tuple(hidden)):
-        raise ValueError(
-            f"hidden must be a sequence of layer sizes >= 1, e.g. (500, 300); got {hidden!r}"
-        )
-
-
-@dataclass(frozen=True)
-class VAERecipe(Recipe):
-    """Everything that determines a trained VAE: an autoencoder :class:`Recipe` and the KL
-    weight."""
-
-    kl_weight: float = 1.0
-
-    def cache_key(self) -> str:
-        return model_store.settings_key(CACHE_KIND, dataclasses.asdict(self))
-
-
-# The chapter's VAE: the autoencoder's layer sizes and training recipe (chapter 3), the VAE's loss.
-VAE_RECIPE = VAERecipe(**dataclasses.asdict(DEFAULT_RECIPE), kl_weight=1.0)
-# Chapter 5's exercises: its VAE trained for one epoch, with another KL weight or an 8-D code
-# (what the chapter's quick_vae asks trained_vae for). Binder's image trains them ahead of time.
-EXERCISE_RECIPES = tuple(
-    dataclasses.replace(VAE_RECIPE, epochs=1, **changes)
-    for changes in ({"kl_weight": 0.1}, {"kl_weight": 1.0}, {"kl_weight": 10.0}, {"latent_dim": 8})
-)
+from .recipes import VAE_RECIPE, VAERecipe
 
 
 @dataclass
 class TrainedVAE:
-    encoder: keras.Model
-    decoder: keras.Model
-    vae: VAE
+    """A trained VAE: its encoder (image → ``[z_mean, z_log_var]``), decoder (code → image), the
+    :class:`course_utils.models.VAE` that joins them, its history (metric → one float per
+    epoch: ``loss``, ``reconstruction``, ``kl`` and their ``val_``) and its recipe."""
+
+    encoder: object
+    decoder: object
+    vae: object
     history: dict[str, list[float]]
     recipe: VAERecipe
-
-
-def _check_recipe(recipe) -> None:
-    if not isinstance(recipe, VAERecipe):
-        raise ValueError(
-            "recipe must be a VAERecipe (e.g. course_utils.VAE_RECIPE); "
-            f"got {type(recipe).__name__}"
-        )
-    if recipe.output_activation != "sigmoid":
-        raise ValueError(
-            "a VAERecipe needs output_activation='sigmoid': the reconstruction term is "
-            f"a cross-entropy of pixels in [0, 1]; got {recipe.output_activation!r}"
-        )
-    if recipe.jit_compile:
-        raise ValueError("VAERecipe does not support jit_compile=True")
 
 
 def train_vae(recipe: VAERecipe, x_train, x_val=None, verbose="auto") -> TrainedVAE:
     """Build and train the VAE ``recipe`` describes on ``x_train`` (chapter 5's code); ``x_val``
     (if given) is what Keras reports as ``val_reconstruction`` and ``val_kl``. Both are checked
-    first (:func:`check_images`)."""
-    _check_recipe(recipe)
+    first (:func:`course_utils.images.check_images`); a loss that becomes NaN stops training with
+    a :class:`course_utils.training.TrainingDivergedError`."""
+    import keras
+
+    from .training import fit_recipe
+
+    checks.instance("recipe", recipe, VAERecipe, "VAE_RECIPE")
     x_train = check_images(x_train, "x_train")
     if x_val is not None:
         x_val = check_images(x_val, "x_val")
     keras.utils.set_random_seed(recipe.seed)
-    encoder, decoder, vae = build_vae(
-        latent_dim=recipe.latent_dim,
-        input_dim=x_train.shape[1],
-        hidden=recipe.hidden,
-        kl_weight=recipe.kl_weight,
-    )
-    vae.compile(
-        optimizer=recipe_optimizer(recipe, len(x_train)),
-        steps_per_execution=recipe.steps_per_execution,
-    )
-    history = vae.fit(
+    encoder, decoder, vae = _built(recipe)
+    history = fit_recipe(
+        vae,
+        recipe,
         x_train,
-        batch_size=recipe.batch_size,
-        epochs=recipe.epochs,
         validation_data=None if x_val is None else (x_val,),
         verbose=verbose,
     )
-    return TrainedVAE(encoder, decoder, vae, history.history, recipe)
+    return TrainedVAE(encoder, decoder, vae, history, recipe)
+
+
+def trained_vae(recipe: VAERecipe = VAE_RECIPE, verbose="auto") -> TrainedVAE:
+    """The VAE trained by ``recipe`` (chapter 5's by default): loaded from the model cache, or
+    trained on :func:`course_utils.data.training_split` (the autoencoder's images) and cached.
+    Cache faults warn (:class:`CacheWarning`) and never lose the model (:mod:`.model_store`)."""
+    from .models import VAE
+
+    def train_it():
+        (x_train, _), (x_val, _) = data.training_split(recipe.digits)
+        trained = train_vae(recipe, x_train, x_val=x_val, verbose=verbose)
+        return {"encoder": trained.encoder, "decoder": trained.decoder}, trained.history
+
+    models, history = model_store.load_or_train(_entry(recipe), train_it)
+    encoder, decoder = models["encoder"], models["decoder"]
+    vae = VAE(encoder, decoder, kl_weight=recipe.kl_weight)
+    return TrainedVAE(encoder, decoder, vae, history, recipe)
 
 
 def save_vae_to_cache(vae, history, recipe: VAERecipe = VAE_RECIPE) -> None:
-    """Keep a trained ``vae``'s encoder and decoder and its ``history`` in the model cache."""
-    _check_recipe(recipe)
-    history = getattr(history, "history", history)
-    model_store.save_entry(
-        CACHE_KIND, recipe.cache_key(), {"encoder": vae.encoder, "decoder": vae.decoder}, history
-    )
+    """Keep a trained ``vae``'s encoder and decoder and its ``history`` (a Keras ``History`` or
+    its dict) in the model cache, where ``trained_vae(recipe)`` and ``load_vae_from_cache`` find
+    them (shown in chapter 5). Refuses (``ValueError``) layers that are not the recipe's and a
+    history that is not finite; raises :class:`course_utils.model_store.ModelCacheError` when the
+    cache cannot be written. The model in memory is untouched."""
+    model_store.save(_entry(recipe), {"encoder": vae.encoder, "decoder": vae.decoder}, history)
 
 
 def load_vae_from_cache(vae, recipe: VAERecipe = VAE_RECIPE):
     """Put the cached weights of ``recipe``'s VAE into ``vae`` and return its history, or return
-    ``None`` (leaving ``vae`` untouched) when this machine has not trained that recipe yet."""
-    _check_recipe(recipe)
-    entry = model_store.load_entry(CACHE_KIND, recipe.cache_key(), CACHE_PARTS)
-    if entry is None:
-        return None
-    models, history = entry
-    for part in CACHE_PARTS:
-        target, cached = getattr(vae, part), models[part]
-        shapes = [w.shape for w in target.get_weights()], [w.shape for w in cached.get_weights()]
-        if shapes[0] != shapes[1]:
-            raise ValueError(
-                f"the cached {part} of this recipe has weights of shapes {shapes[1]}, "
-                f"but this VAE's {part} has {shapes[0]}: build the recipe's layers"
-            )
-        target.set_weights(cached.get_weights())
-    return history
+    ``None``, leaving ``vae`` untouched, when this machine has not trained that recipe yet (or
+    its entry was damaged: a :class:`CacheWarning` says so). Refuses (``ValueError``) a ``vae``
+    whose layers are not the recipe's (shown in chapter 5)."""
+    cached = model_store.load(_entry(recipe), {"encoder": vae.encoder, "decoder": vae.decoder})
+    return None if cached is None else cached[1]
 
 
-def trained_vae(recipe: VAERecipe = VAE_RECIPE, verbose="auto") -> TrainedVAE:
-    """The VAE trained by ``recipe`` (chapter 5's by default): loaded from the cache, or trained on
-    the training digits less the validation split and cached."""
-    _check_recipe(recipe)
-    entry = model_store.load_entry(CACHE_KIND, recipe.cache_key(), CACHE_PARTS)
-    if entry is not None:
-        models, history = entry
-        vae = VAE(models["encoder"], models["decoder"], kl_weight=recipe.kl_weight)
-        return TrainedVAE(models["encoder"], models["decoder"], vae, history, recipe)
-    x_train, x_val = training_data(recipe)  # the autoencoder's images, the same split
-    trained = train_vae(recipe, x_train, x_val=x_val, verbose=verbose)
-    save_vae_to_cache(trained.vae, trained.history, recipe)
-    return trained
+def _encoder_and_decoder(recipe: VAERecipe) -> dict:
+    encoder, decoder, _ = _built(recipe)
+    return {"encoder": encoder, "decoder": decoder}
+
+
+def _built(recipe: VAERecipe):
+    from .models import build_vae
+
+    return build_vae(latent_dim=recipe.latent_dim, hidden=recipe.hidden, kl_weight=recipe.kl_weight)
+
+
+def _entry(recipe: VAERecipe) -> model_store.Entry:
+    """The model cache's entry of ``recipe``'s VAE: the recipe and its training data."""
+    checks.instance("recipe", recipe, VAERecipe, "VAE_RECIPE")
+    return model_store.Entry("vae", recipe.cache_settings(), lambda: _encoder_and_decoder(recipe))

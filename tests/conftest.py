@@ -1,5 +1,5 @@
 """Shared fixtures: the repository and its table of contents, the strictly built book, a loopback
-server for it, headless Chromium and axe-core; and the markers of the slow tests."""
+server for it, headless Chromium and axe-core; a private model cache for every test."""
 
 import functools
 import http.server
@@ -28,26 +28,45 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# The slow kinds of test (markers declared in pyproject.toml), by file; `make test-fast` skips them.
-SLOW_FILES = {
-    "test_notebooks.py": "notebooks",
-    "test_book_build.py": "notebooks",
-    "test_site.py": "browser",
-    "test_browser_explorer.py": "browser",
-    "test_training.py": "training",
-}
-SLOW_TESTS = {"test_model_fills_the_model_cache_and_reports_the_test_mse": "training"}
-
 
 def pytest_collection_modifyitems(items):
+    """nbval's items (the chapters themselves) are notebook tests; the slow tests of Python files
+    carry their marker where they are defined (markers in pyproject.toml)."""
     for item in items:
-        path = Path(str(item.path))
-        if path.suffix == ".ipynb":  # nbval runs the chapters themselves
-            marker = "notebooks"
-        else:
-            marker = SLOW_FILES.get(path.name) or SLOW_TESTS.get(getattr(item, "originalname", ""))
-        if marker:
-            item.add_marker(marker)
+        if Path(str(item.path)).suffix == ".ipynb":
+            item.add_marker("notebooks")
+
+
+@pytest.fixture(autouse=True)
+def private_model_cache(request, tmp_path_factory, monkeypatch):
+    """Every test gets an empty model cache of its own, never the user's: the tests marked
+    ``book_models`` read the models the book was built with, in the user's cache."""
+    if request.node.get_closest_marker("book_models") or request.node.path.suffix == ".ipynb":
+        return None
+    from course_utils import model_store
+
+    folder = tmp_path_factory.mktemp("model-cache") / "models"
+    monkeypatch.setattr(model_store, "model_cache_dir", lambda: folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_training_split():
+    """2,000 training and 500 validation images (with labels) of MNIST's 1, 5 and 6."""
+    from course_utils.data import training_split
+
+    (x_train, y_train), (x_val, y_val) = training_split((1, 5, 6))
+    return (x_train[:2000], y_train[:2000]), (x_val[:500], y_val[:500])
+
+
+@pytest.fixture
+def quick_training_split(monkeypatch, small_training_split):
+    """What the cached models train on, cut to :func:`small_training_split`, so that each
+    training in a test takes a second or two (the cache keys the real split: nothing mixes)."""
+    from course_utils import data
+
+    monkeypatch.setattr(data, "training_split", lambda digits: small_training_split)
+    return small_training_split
 
 
 @pytest.fixture(scope="session")

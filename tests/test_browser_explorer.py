@@ -30,6 +30,9 @@ from course_utils import build_autoencoder, load_mnist, static_latent_explorer, 
 from course_utils.explorer import static as web_explorer
 from course_utils.explorer.shared import check_explorer_inputs, latent_scatter_figure
 
+# Headless Chromium and JupyterLab, on the explorers of the built book and its models.
+pytestmark = [pytest.mark.browser, pytest.mark.book_models]
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "book" / "04_latent_space.ipynb"
 PIXEL_TOLERANCE = 0.01

@@ -1,4 +1,4 @@
-"""Strings that reach the course's HTML are shown, never run (issue 14, item 11), in Chromium.
+"""Strings that reach the course's HTML are shown, never run, in Chromium.
 
 A model and a layer named like script-running markup are rendered by ``architecture_table`` next to
 a static latent explorer; the same payloads, inserted raw, do run in this browser (the control), so
@@ -12,7 +12,9 @@ import keras
 import pytest
 
 from course_utils import StaticLatentExplorer, architecture_table, build_autoencoder
-from course_utils.widgets import check_explorer_inputs
+from course_utils.explorer.shared import check_explorer_inputs
+
+pytestmark = pytest.mark.browser  # headless Chromium
 
 PAYLOADS = {
     "layer": "<img src=x onerror=window.__ran.push('layer')>",

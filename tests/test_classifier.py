@@ -1,26 +1,27 @@
+"""course_utils/classifier.py: the digit classifier of chapter 5, trained, cached and asked."""
+
+import json
+
 import numpy as np
 import pytest
 
 from course_utils import classifier as classifier_module
-from course_utils import load_mnist, split_validation, trained_classifier, training
-from course_utils.classifier import (
-    CLASSIFIER_RECIPE,
-    ClassifierRecipe,
-    build_classifier,
-    train_classifier,
-)
+from course_utils import data, load_mnist, split_validation, trained_classifier
+from course_utils.classifier import train_classifier
+from course_utils.recipes import DEFAULT_RECIPE, ClassifierRecipe
 
 TINY = ClassifierRecipe(hidden=(16,), epochs=1)
 
 
 @pytest.fixture(scope="module")
-def data():
+def mnist():
     return load_mnist(digits=(1, 5, 6))
 
 
-def test_the_chapters_classifier_recognises_at_least_99_percent_of_the_test_digits(data):
-    (_, _), (x_test, y_test) = data
-    classifier = trained_classifier(verbose=0)
+@pytest.mark.training
+def test_the_chapters_classifier_recognises_at_least_99_percent_of_the_test_digits(mnist):
+    (_, _), (x_test, y_test) = mnist
+    classifier = trained_classifier(verbose=0)  # the full recipe, trained in a private cache
     accuracy = classifier.accuracy(x_test, y_test)
     print(f"classifier test accuracy {accuracy:.4f}")
     assert accuracy >= 0.99
@@ -30,8 +31,9 @@ def test_the_chapters_classifier_recognises_at_least_99_percent_of_the_test_digi
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-5)
 
 
-def test_trained_classifier_trains_once_then_loads_the_same_model(tmp_path, monkeypatch, data):
-    monkeypatch.setattr(training, "model_cache_dir", lambda: tmp_path)
+def test_trained_classifier_trains_once_then_loads_the_same_model(
+    private_model_cache, quick_training_split, monkeypatch
+):
     calls = []
     real_train = classifier_module.train_classifier
     monkeypatch.setattr(
@@ -42,53 +44,26 @@ def test_trained_classifier_trains_once_then_loads_the_same_model(tmp_path, monk
     first = trained_classifier(TINY, verbose=0)
     second = trained_classifier(TINY, verbose=0)
     assert len(calls) == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [
-            f"classifier-{TINY.cache_key()}.history.json",
-            f"classifier-{TINY.cache_key()}.model.keras",
-        ]
-    )
-    (_, _), (x_test, _) = data
-    np.testing.assert_array_equal(
-        second.probabilities(x_test[:50]), first.probabilities(x_test[:50])
-    )
+    (record,) = private_model_cache.glob("classifier-*.json")
+    settings = json.loads(record.read_text())["settings"]  # what the entry's key hashes
+    assert settings["recipe"]["hidden"] == [16] and settings["recipe"]["epochs"] == 1
+    assert settings["data"] == data.training_split_identity(TINY.digits)
+    x_val = quick_training_split[1][0]
+    np.testing.assert_array_equal(second.probabilities(x_val[:50]), first.probabilities(x_val[:50]))
     assert second.history == first.history and "val_accuracy" in first.history
     assert second.digits == (1, 5, 6)
 
 
-def test_the_cache_key_covers_the_whole_recipe():
-    keys = {
-        CLASSIFIER_RECIPE.cache_key(),
-        TINY.cache_key(),
-        ClassifierRecipe(seed=1).cache_key(),
-        ClassifierRecipe(epochs=5).cache_key(),
-        ClassifierRecipe(digits=(1, 6)).cache_key(),
-        ClassifierRecipe(learning_rate=1e-3).cache_key(),
-        ClassifierRecipe(batch_size=32).cache_key(),
-    }
-    assert len(keys) == 7
+def test_only_a_classifiers_recipe_makes_a_classifier(mnist):
+    (x_train, y_train), _ = mnist
+    with pytest.raises(ValueError, match=r"recipe must be a ClassifierRecipe \(e.g. course_utils"):
+        trained_classifier(DEFAULT_RECIPE, verbose=0)
+    with pytest.raises(ValueError, match="recipe must be a ClassifierRecipe"):
+        train_classifier("default", x_train[:10], y_train[:10], verbose=0)
 
 
-@pytest.mark.parametrize(
-    "recipe, message",
-    [
-        (ClassifierRecipe(digits=(1,)), "two or more distinct digits"),
-        (ClassifierRecipe(digits=(1, 1)), "two or more distinct digits"),
-        (ClassifierRecipe(digits=(1, 12)), "two or more distinct digits"),
-        (ClassifierRecipe(hidden=(0,)), "hidden"),
-        (ClassifierRecipe(epochs=0), "epochs"),
-        ("default", "ClassifierRecipe"),
-    ],
-)
-def test_impossible_recipes_are_refused(recipe, message):
-    with pytest.raises(ValueError, match=message):
-        build_classifier(recipe)
-    with pytest.raises(ValueError, match=message):
-        trained_classifier(recipe, verbose=0)
-
-
-def test_bad_images_and_labels_are_refused(data):
-    (x_train, y_train), _ = data
+def test_bad_images_and_labels_are_refused(mnist):
+    (x_train, y_train), _ = mnist
     (x_small, y_small), _ = split_validation(x_train[:600], y_train[:600])
     with pytest.raises(ValueError, match="holds digits"):
         train_classifier(TINY, x_small, np.where(y_small == 5, 7, y_small), verbose=0)

@@ -162,7 +162,22 @@ def test_split_validation_is_the_split_chapter_3_makes_on_the_page(chapter_code)
     np.testing.assert_array_equal(page["y_val"], y_val)
 
 
-# --- Faults of the cache folder itself (issue 14, items 4-7) -------------------------------------
+def test_the_cached_models_training_split_and_what_names_it(monkeypatch):
+    (x_train, y_train), (x_val, y_val) = data.training_split((1, 5, 6))
+    (x, y), _ = load_mnist(digits=(1, 5, 6))
+    (expected_x, _), (expected_val, _) = split_validation(x, y)
+    np.testing.assert_array_equal(x_train, expected_x)
+    np.testing.assert_array_equal(x_val, expected_val)
+    assert set(np.unique(y_train)) == {1, 5, 6} and len(y_val) == len(x_val)
+    identity = data.training_split_identity((1, 5, 6))
+    assert identity["digits"] == [1, 5, 6] and identity["validation"]["seed"] == 0
+    assert data.training_split_identity(None)["digits"] == "all"
+    assert set(identity["mnist_sha256"]) == {"train-images-idx3-ubyte", "train-labels-idx1-ubyte"}
+    monkeypatch.setattr(data, "VALIDATION_FRACTION", 0.2)  # another split, another identity
+    assert data.training_split_identity((1, 5, 6)) != identity
+
+
+# --- Faults of the cache folder itself -------------------------------------
 
 
 def damage(path):

@@ -1,6 +1,7 @@
 """The package itself: a light import, a quick command line, and a wheel that ships the explorer's
 front end."""
 
+import importlib
 import json
 import resource
 import shutil
@@ -35,23 +36,80 @@ def test_import_loads_none_of_the_heavy_libraries():
     assert loaded_after("import course_utils", HEAVY) == []
 
 
-def test_each_public_name_loads_on_first_use_and_all_names_stay_importable():
+def stub_names() -> dict[str, str]:
+    """Each public name of ``course_utils/__init__.pyi`` and the module it names as its home."""
+    import ast
+    from pathlib import Path
+
     import course_utils
 
-    assert set(course_utils.__all__) <= set(dir(course_utils))
-    for name in dir(course_utils):
-        if not name.startswith("_"):
-            assert getattr(course_utils, name) is not None
-    from course_utils import (  # noqa: F401  (the four explorer names, as chapters import them)
-        LatentExplorer,
-        StaticLatentExplorer,
-        latent_explorer,
-        static_latent_explorer,
-    )
+    stub = ast.parse(Path(course_utils.__file__).with_suffix(".pyi").read_text())
+    return {
+        alias.name: f"course_utils.{node.module}"
+        for node in stub.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
 
+
+def test_each_public_name_is_defined_where_the_stub_says():
+    import course_utils
+
+    homes = stub_names()
+    assert sorted(course_utils.__all__) == sorted(homes) == sorted(dir(course_utils))
+    for name, module in homes.items():
+        value = getattr(course_utils, name)
+        defined_in = getattr(value, "__module__", None)
+        if defined_in is not None and not isinstance(value, dict):  # DIGIT_COLORS has none
+            assert defined_in == module, f"{name} is defined in {defined_in}, not {module}"
+        else:  # constants: the same object as the module's own
+            assert value is getattr(importlib.import_module(module), name)
     assert course_utils.__version__ and course_utils.__version__[0].isdigit()
-    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+    with pytest.raises(AttributeError, match="no_such_name"):
         course_utils.no_such_name  # noqa: B018
+
+
+def test_every_name_a_chapter_imports_is_public(repo_root):
+    """The chapters import from course_utils by name: each of those names is in the stub."""
+    import ast
+
+    import nbformat
+
+    imported = set()
+    for chapter in (repo_root / "book").glob("*.ipynb"):
+        for cell in nbformat.read(chapter, as_version=4).cells:
+            if cell.cell_type == "code" and "from course_utils import" in cell.source:
+                for node in ast.walk(ast.parse(cell.source)):
+                    if isinstance(node, ast.ImportFrom) and node.module == "course_utils":
+                        imported |= {alias.name for alias in node.names}
+    assert {"trained_autoencoder", "FusedAdam", "VAE_RECIPE", "save_to_cache"} <= imported
+    assert imported <= set(stub_names())
+
+
+def test_a_function_named_like_its_module_stays_the_function():
+    """sample_quality is a function in sample_quality.py: importing the module first does not
+    make course_utils.sample_quality the module."""
+    result = python(
+        "import course_utils.sample_quality\n"
+        "from course_utils import sample_quality\n"
+        "import course_utils\n"
+        "print(callable(sample_quality), callable(course_utils.sample_quality))"
+    )
+    assert result.split() == ["True", "True"]
+
+
+def test_an_editor_goes_to_each_names_definition(repo_root):
+    """What an editor's "go to definition" sees (jedi, as in JupyterLab and many editors)."""
+    jedi = pytest.importorskip("jedi")
+    source = "from course_utils import trained_vae, FusedAdam, cached_fit\ntrained_vae"
+    project = jedi.Project(str(repo_root))
+    (definition,) = jedi.Script(source, project=project).goto(2, 3, follow_imports=True)
+    assert definition.module_path.name == "vae.py" and definition.type == "function"
+    assert "Cache faults warn" in definition.docstring()
+    help_text = jedi.Script(
+        "from course_utils import cached_fit\ncached_fit", project=project
+    ).help(2, 3)
+    assert help_text and "Train ``model`` once per machine" in help_text[0].docstring()
 
 
 def test_loading_data_needs_no_tensorflow():
@@ -64,6 +122,17 @@ def test_loading_data_needs_no_tensorflow():
 
 def test_checking_images_needs_no_tensorflow():
     statement = "from course_utils.images import check_images\ncheck_images([[0.5] * 784], 'x')"
+    assert loaded_after(statement, HEAVY) == []
+
+
+def test_recipes_the_vae_and_the_store_load_no_tensorflow_until_a_model_is_built():
+    statement = (
+        "import dataclasses\n"
+        "import course_utils.vae, course_utils.classifier, course_utils.model_store\n"
+        "from course_utils import VAE_RECIPE, DEFAULT_RECIPE, Recipe\n"
+        "dataclasses.replace(VAE_RECIPE, kl_weight=2.0)\n"
+        "Recipe(output_activation='tanh')"
+    )
     assert loaded_after(statement, HEAVY) == []
 
 
@@ -121,5 +190,6 @@ def test_the_wheel_ships_the_explorers_script_and_style(repo_root, tmp_path):
         "course_utils/explorer/draw_explorer.css",
         "course_utils/explorer/static.py",
         "course_utils/prose.py",
+        "course_utils/__init__.pyi",  # read at import time: without it nothing imports
     ):
         assert shipped in names

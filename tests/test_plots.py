@@ -105,7 +105,7 @@ def test_latent_scatter_without_labels_is_one_grey_group():
     assert legend_texts[0].get_fontsize() == 8
 
 
-# --- Bad input is a clear ValueError, not a numpy or matplotlib traceback (issue 14, item 10) ---
+# --- Bad input is a clear ValueError, not a numpy or matplotlib traceback -------------------
 
 
 @pytest.mark.parametrize(

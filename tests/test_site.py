@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+pytestmark = pytest.mark.browser  # headless Chromium on the built book
+
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 # TeX that MathJax should have typeset: $...$ (as MyST's dollarmath reads it), \( \[ \begin{

@@ -112,8 +112,12 @@ def test_caches_are_keyed_on_the_files_that_decide_them(name):
         step["with"]["path"].strip(): step["with"] for step in uses(workflow, "actions/cache")
     }
     data = caches["~/.cache/autoencoders-course"]
-    for decides in ("course_utils/data.py", "course_utils/training.py", "requirements-lock.txt"):
-        assert decides in data["key"]
+    decide_the_models = (
+        "data", "recipes", "optim", "models", "training", "vae", "classifier", "code_size"
+    )
+    for module in (*decide_the_models, "model_store"):
+        assert f"course_utils/{module}.py" in data["key"]
+    assert "requirements-lock.txt" in data["key"]
     if name == "ci.yml":
         assert "scripts/colab_check.py" in caches["~/.cache/colab-check-wheels"]["key"]
     if workflow["jobs"].get("test") or workflow["jobs"].get("build"):
