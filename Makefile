@@ -11,7 +11,7 @@ NODE_PACKAGES := node_modules/.installed
 # changes, forget the cache and Sphinx's record of what is up to date, so every chapter runs again.
 # The stamp is named after course_utils' content (not its date), so that a cache restored by CI or
 # kept across a checkout stays valid exactly when course_utils is the same.
-EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py course_utils/explorer/*.py course_utils/explorer/*.js \
+EXECUTION_STAMP := _build/.course_utils-$(shell cat course_utils/*.py course_utils/*.pyi course_utils/explorer/*.py course_utils/explorer/*.js \
                     course_utils/explorer/*.css | sha256sum | cut -c1-16)
 # apt-get needs root: CI here runs as root, GitHub's runners as a user with sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

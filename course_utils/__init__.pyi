@@ -6,6 +6,16 @@ from .baselines import pca_test_mse as pca_test_mse
 from .classifier import TrainedClassifier as TrainedClassifier
 from .classifier import train_classifier as train_classifier
 from .classifier import trained_classifier as trained_classifier
+from .code_size import CODE_SIZES as CODE_SIZES
+from .code_size import CONV_CODE_SIZES as CONV_CODE_SIZES
+from .code_size import SEEDS as SEEDS
+from .code_size import SWEEP_RECIPE as SWEEP_RECIPE
+from .code_size import SweepAutoencoder as SweepAutoencoder
+from .code_size import build_conv_autoencoder as build_conv_autoencoder
+from .code_size import sweep_recipe as sweep_recipe
+from .code_size import sweep_recipes as sweep_recipes
+from .code_size import train_sweep_autoencoder as train_sweep_autoencoder
+from .code_size import trained_sweep_autoencoder as trained_sweep_autoencoder
 from .data import MnistUnavailableError as MnistUnavailableError
 from .data import cache_dir as cache_dir
 from .data import fetch_mnist as fetch_mnist
@@ -14,6 +24,9 @@ from .data import load_mnist_test as load_mnist_test
 from .data import split_validation as split_validation
 from .data import training_split as training_split
 from .diagrams import draw_autoencoder as draw_autoencoder
+from .explorer.draw import DrawExplorer as DrawExplorer
+from .explorer.draw import draw_explorer as draw_explorer
+from .explorer.draw import preprocess_drawing as preprocess_drawing
 from .explorer.kernel import LatentExplorer as LatentExplorer
 from .explorer.kernel import latent_explorer as latent_explorer
 from .explorer.static import StaticLatentExplorer as StaticLatentExplorer

@@ -33,7 +33,8 @@ def fetch_data() -> None:
 
 def cache_models() -> None:
     """Train the chapters' models into the model cache, unless they are there already: the
-    autoencoder, chapter 5's VAE, its exercises' VAEs and the digit classifier; chapter 7's autoencoders."""
+    autoencoder, chapter 5's VAE, its exercises' VAEs and the digit classifier; chapter 7's
+    autoencoders."""
     import numpy as np
 
     from .classifier import trained_classifier

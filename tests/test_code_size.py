@@ -21,11 +21,11 @@ from course_utils import (
     Recipe,
     build_conv_autoencoder,
     load_mnist,
+    model_store,
     sweep_recipe,
     sweep_recipes,
     train_sweep_autoencoder,
     trained_sweep_autoencoder,
-    training,
 )
 from course_utils.code_size import chapter_7_models
 
@@ -42,7 +42,7 @@ def small_data():
 def empty_cache(tmp_path, monkeypatch):
     """An empty model cache in tmp_path (never the user's)."""
     folder = tmp_path / "models"
-    monkeypatch.setattr(training, "model_cache_dir", lambda: folder)
+    monkeypatch.setattr(model_store, "model_cache_dir", lambda: folder)
     return folder
 
 
@@ -106,7 +106,7 @@ def test_the_sweeps_recipe_is_chapter_3s_with_3_epochs_of_100_images():
     assert (SWEEP_RECIPE.epochs, SWEEP_RECIPE.batch_size) == (3, 100)
     recipes = sweep_recipes()
     assert [(r.latent_dim, r.seed) for r in recipes] == [(k, s) for k in CODE_SIZES for s in SEEDS]
-    assert len({recipe.cache_key() for recipe in recipes}) == len(CODE_SIZES) * len(SEEDS) == 18
+    assert len(set(recipes)) == len(CODE_SIZES) * len(SEEDS) == 18  # 18 distinct models
     assert sweep_recipe(8, seed=2) == dataclasses.replace(SWEEP_RECIPE, latent_dim=8, seed=2)
 
 
@@ -177,7 +177,7 @@ def test_the_package_trains_as_the_chapter_does_and_finds_the_chapters_cache_ent
         np.testing.assert_array_equal(a, b)
 
     elsewhere = tmp_path / "another-cache"  # an empty cache: the package trains it itself
-    monkeypatch.setattr(training, "model_cache_dir", lambda: elsewhere)
+    monkeypatch.setattr(model_store, "model_cache_dir", lambda: elsewhere)
     trained = train_sweep_autoencoder(network, recipe, x_train, x_val)
     assert list(trained.history) == list(page_history) == ["loss", "val_loss", "seconds"]
     for metric in ("loss", "val_loss"):  # seconds: each run's own time

@@ -10,7 +10,7 @@ from importlib import resources
 import keras
 import numpy as np
 import pytest
-from test_web_explorer import Elements  # the static explorer's tests' HTML parser
+from test_explorer_static import Elements  # the static explorer's tests' HTML parser
 
 from course_utils import DrawExplorer, build_autoencoder, draw_explorer, load_mnist_test
 from course_utils.explorer import draw
