@@ -212,16 +212,13 @@ def test_interactive_outputs_become_a_still_a_sentence_and_a_link(book_pdf):
 
 
 @pytest.fixture(scope="module")
-def dark_mode_page(book_pdf):
-    """The print edition as Chromium prints it for a reader who prefers dark mode."""
-    from playwright.sync_api import sync_playwright
-
-    with print_pdf.serve(SINGLE_PAGE.parent) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=print_pdf.CHROMIUM, args=print_pdf.CHROMIUM_ARGS
-        )
-        yield print_pdf.open_edition(browser, url, color_scheme="dark")
-        browser.close()
+def dark_mode_page(book_pdf, browser):
+    """The print edition as Chromium prints it for a reader who prefers dark mode (in conftest's
+    Chromium: one Playwright per test session)."""
+    with print_pdf.serve(SINGLE_PAGE.parent) as url:
+        page = print_pdf.open_edition(browser, url, color_scheme="dark")
+        yield page
+        page.close()
 
 
 LUMINANCE = """(selector) => {
@@ -249,25 +246,18 @@ def test_print_is_light_whatever_the_dark_mode_and_shows_no_controls(dark_mode_p
     assert page.evaluate("document.querySelectorAll('.latent-explorer canvas').length") >= 2
 
 
-def test_a_page_of_the_website_prints_light_in_dark_mode_and_turns_dark_again(built_book):
+def test_a_page_of_the_website_prints_light_in_dark_mode_and_turns_dark_again(site_url, page):
     """print-light.js: the theme's light colours from `beforeprint` to `afterprint`."""
-    from playwright.sync_api import sync_playwright
-
-    with print_pdf.serve(built_book) as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=print_pdf.CHROMIUM, args=print_pdf.CHROMIUM_ARGS
-        )
-        page = browser.new_page(color_scheme="dark")
-        page.goto(f"{url}book/04_latent_space.html", wait_until="load")
-        page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
-        code = "div.cell_input .highlight"
-        dark_code = page.evaluate(LUMINANCE, code)[0]
-        page.emulate_media(media="print")
-        page.evaluate("dispatchEvent(new Event('beforeprint'))")
-        printed = page.evaluate(LUMINANCE, "body")[0], page.evaluate(LUMINANCE, code)[0]
-        page.evaluate("dispatchEvent(new Event('afterprint'))")
-        after = page.evaluate("document.documentElement.dataset.theme")
-        browser.close()
+    page.emulate_media(color_scheme="dark")
+    page.goto(f"{site_url}/book/04_latent_space.html", wait_until="load")
+    page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+    code = "div.cell_input .highlight"
+    dark_code = page.evaluate(LUMINANCE, code)[0]
+    page.emulate_media(media="print", color_scheme="dark")
+    page.evaluate("dispatchEvent(new Event('beforeprint'))")
+    printed = page.evaluate(LUMINANCE, "body")[0], page.evaluate(LUMINANCE, code)[0]
+    page.evaluate("dispatchEvent(new Event('afterprint'))")
+    after = page.evaluate("document.documentElement.dataset.theme")
     assert dark_code < 0.3 and printed[0] > 0.95 and printed[1] > 0.85 and after == "dark"
 
 
