@@ -165,10 +165,11 @@ class DrawExplorer:
     """The draw-a-digit explorer as one self-contained HTML fragment (``html``).
 
     ``encoder`` and ``decoder`` are the networks' Dense layers (``(kernel, bias, activation)``,
-    from :func:`.static.dense_layers`), ``inputs`` the checked latents of the scatter,
-    ``examples`` the test digits to start from. ``storage`` names the dtype of each layer's
-    weights in the page (``{"encoder": [...], "decoder": [...]}``) and ``example_errors`` the
-    examples' reconstruction errors, computed here in full precision.
+    from :func:`.static.dense_layers`; the page keeps them, the object does not), ``inputs`` the
+    checked latents of the scatter, ``examples`` the test digits to start from. ``storage``
+    names the dtype of each layer's weights in the page (``{"encoder": [...], "decoder":
+    [...]}``) and ``example_errors`` the examples' reconstruction errors, computed here in full
+    precision.
     """
 
     def __init__(self, encoder, decoder, threshold: float, inputs, examples=(), element_id=None):
@@ -177,13 +178,12 @@ class DrawExplorer:
             if element_id is None
             else check_element_id(element_id)
         )
-        self.encoder, self.decoder = encoder, decoder
         self.threshold, self.inputs, self.examples = threshold, inputs, list(examples)
         self.example_errors = reconstruction_errors(
             encoder, decoder, [example.image for example in self.examples]
         ).tolist()
         self.storage = _storage(encoder, decoder, _probes(decoder, inputs, self.examples))
-        self.html = self._render()
+        self.html = self._render(encoder, decoder)  # the layers stay in the page, not here
 
     def _repr_html_(self) -> str:
         return self.html
@@ -193,11 +193,11 @@ class DrawExplorer:
         """Decimals that show the threshold with at least three significant digits (and 4)."""
         return max(4, 2 - math.floor(math.log10(self.threshold)))
 
-    def _model_json(self, scatter) -> str:
+    def _model_json(self, scatter, encoder, decoder) -> str:
         return script_safe_json(
             {
-                "encoder": _segments(self.encoder, self.storage["encoder"]),
-                "decoder": _segments(self.decoder, self.storage["decoder"]),
+                "encoder": _segments(encoder, self.storage["encoder"]),
+                "decoder": _segments(decoder, self.storage["decoder"]),
                 "threshold": self.threshold,
                 "decimals": self.decimals,
                 "verdicts": VERDICTS,
@@ -251,17 +251,19 @@ class DrawExplorer:
     </table>
   </details>"""
 
-    def _render(self) -> str:
+    def _render(self, encoder, decoder) -> str:
         """The fragment, in ASCII: its text's other characters as character references (the
         inlined script and style are ASCII), so that Python holds it in one byte a character."""
-        return self._markup().encode("ascii", "xmlcharrefreplace").decode("ascii")
+        markup = self._markup(encoder, decoder)
+        return markup.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
-    def _markup(self) -> str:
+    def _markup(self, encoder, decoder) -> str:
         root = self.element_id
         scatter_html, scatter = scatter_markup(self.inputs, SCATTER_ALT)
         threshold = f"{self.threshold:.{self.decimals}f}"
         digit = f'width="{IMAGE_SIDE}" height="{IMAGE_SIDE}" role="img"'
         sizes = f"--draw-explorer-pad-side: {PAD_SIDE}px; --draw-explorer-digit-side: {DIGIT_PX}px"
+        model = self._model_json(scatter, encoder, decoder)
         return f"""<div class="draw-explorer" id="{root}" style="{sizes}">
 <style>{_asset("latent_explorer.css")}
 {_asset("draw_explorer.css")}</style>
@@ -299,7 +301,7 @@ class DrawExplorer:
       </div>{scatter_html}
     </div>
   </div>{self._scores_table()}
-<script type="application/json" class="draw-explorer-model">{self._model_json(scatter)}</script>
+<script type="application/json" class="draw-explorer-model">{model}</script>
 {inline_script(root, ("shared.js", "draw_explorer.js"), "startDrawExplorer")}
 </div>"""
 
