@@ -17,6 +17,7 @@ images.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import numbers
 from dataclasses import dataclass
@@ -164,6 +165,7 @@ def train_sweep_autoencoder(network, recipe, x_train, x_val) -> SweepAutoencoder
     )
 
     def fit():
+        gc.collect()  # first free the models trained before this one (they refer to themselves)
         images, val_images = tf.constant(x_train), tf.constant(x_val)
         return autoencoder.fit(
             images,
