@@ -2,7 +2,7 @@
 
     python -m course_utils data    # fetch and verify MNIST into the cache
     python -m course_utils model   # also train the chapters' models into the model cache: the
-                                   # autoencoder, the VAEs and the digit classifier (chapter 5),
+                                   # autoencoder, the VAE and the digit classifier (chapter 5),
                                    # the code-size sweep and convolutional models (chapter 7)
 
 Each command imports what it needs when it runs, so ``--help`` answers at once and TensorFlow
@@ -33,14 +33,14 @@ def fetch_data() -> None:
 
 def cache_models() -> None:
     """Train the chapters' models into the model cache, unless they are there already: the
-    autoencoder, chapter 5's VAE, its exercises' VAEs and the digit classifier; chapter 7's
-    autoencoders."""
+    autoencoder, chapter 5's VAE and the digit classifier, chapter 7's autoencoders. (The
+    one-epoch VAEs of chapter 5 and chapter 6's denoisers are trained on their page, with
+    cached_fit, by the chapter's first run.)"""
     import numpy as np
 
     from .classifier import trained_classifier
     from .data import load_mnist_test
     from .model_store import model_cache_dir
-    from .recipes import VAE_EXERCISE_RECIPES
     from .training import reconstruction_mse, trained_autoencoder
     from .vae import trained_vae
 
@@ -53,9 +53,6 @@ def cache_models() -> None:
     z_mean, _ = vae.encoder(x_test, training=False)
     vae_mse = float(np.mean((np.asarray(vae.decoder(z_mean, training=False)) - x_test) ** 2))
     print(f"VAE: test MSE {vae_mse:.4f} (decoding the mean), cached in {model_cache_dir()}")
-    for recipe in VAE_EXERCISE_RECIPES:
-        trained_vae(recipe, verbose=0)
-    print(f"{len(VAE_EXERCISE_RECIPES)} VAEs of the exercises, cached in {model_cache_dir()}")
     classifier = trained_classifier(verbose=2)
     print(
         f"digit classifier: test accuracy {classifier.accuracy(x_test, y_test):.4f}, "

@@ -151,10 +151,4 @@ VAE_RECIPE = VAERecipe(
     },
     kl_weight=1.0,
 )
-# Chapter 5's exercises: its VAE trained for one epoch, with another KL weight or an 8-D code
-# (what the chapter's quick_vae asks trained_vae for). Binder's image trains them ahead of time.
-VAE_EXERCISE_RECIPES = tuple(
-    dataclasses.replace(VAE_RECIPE, epochs=1, **changes)
-    for changes in ({"kl_weight": 0.1}, {"kl_weight": 1.0}, {"kl_weight": 10.0}, {"latent_dim": 8})
-)
 CLASSIFIER_RECIPE = ClassifierRecipe()

@@ -105,3 +105,17 @@ def test_code_shown_on_the_page_fits_79_characters(path):
         if len(line) > 79
     ]
     assert not long, f"{path.name}: code lines clipped on the page: {long}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_line_of_prose_starts_with_a_percent_sign(path):
+    """MyST reads a line that starts with % as a comment and drops it from the page: a sentence
+    wrapped just before "% of the digits" loses its end."""
+    dropped = [
+        line
+        for cell in read(path).cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("%")
+    ]
+    assert not dropped, f"{path.name}: lines the page would drop: {dropped}"

@@ -10,7 +10,6 @@ from course_utils.recipes import (
     CLASSIFIER_RECIPE,
     DEFAULT_RECIPE,
     REFERENCE_RECIPE,
-    VAE_EXERCISE_RECIPES,
     VAE_RECIPE,
     ClassifierRecipe,
     Recipe,
@@ -120,12 +119,6 @@ def test_the_vae_recipe_is_the_default_recipe_with_the_kl_weight():
     assert VAE_RECIPE.kl_weight == 1.0
     assert DEFAULT_RECIPE.output_activation == "sigmoid"  # the VAE's pixels, in [0, 1] too
 
-
-def test_the_exercises_vaes_are_one_epoch_variants_of_the_chapters():
-    assert len(set(VAE_EXERCISE_RECIPES)) == 4
-    for recipe in VAE_EXERCISE_RECIPES:
-        assert recipe.epochs == 1
-        assert dataclasses.replace(recipe, epochs=6, kl_weight=1.0, latent_dim=2) == VAE_RECIPE
 
 
 def test_the_course_recipes_are_what_the_chapters_say():

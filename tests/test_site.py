@@ -2,10 +2,12 @@
 
 The `site` fixture opens every HTML page of _build/html once over the loopback server, waits for
 MathJax and the widget manager, runs axe-core, saves a full-page screenshot into
-_build/screenshots, and records what it saw; each test then checks one property on every page and
-names the pages and elements that fail.
+_build/screenshots, and records what it saw: at 1280 px, at a phone's 390 px (its exercise
+solutions opened), and in the theme's dark mode. Each test then checks one property on every page
+and names the pages and elements that fail.
 """
 
+import ast
 import json
 import posixpath
 import re
@@ -25,6 +27,20 @@ WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 RAW_TEX = re.compile(r"(?<![\\$])\$[^\s$](?:[^$\n]*[^\s$\\])?\$|\\\(|\\\[|\\begin\{")
 LAB_PATHS = {"jupyterlab": "lab/tree", "classic": "tree"}
 PHONE = {"width": 390, "height": 844}
+# The chapters' figures are drawn at matplotlib's 100 dpi, with text of at least 9 pt (12.5 px as
+# drawn: test_figure_text_is_drawn_at_9_points_or_more). Shown at 65% of that size or more
+# (course.css, _ext/figure_frames.py), the text is at least 8 px high.
+FIGURE_DPI = 100
+MIN_FIGURE_FONT_PT = 9
+MIN_TEXT_PX = 8
+# Matplotlib's named font sizes, in points (its default is 10 pt).
+NAMED_FONT_SIZES = {"xx-small": 5.79, "x-small": 6.94, "small": 8.33, "medium": 10, "large": 12}
+# course.css's scroll shadows are background gradients, behind which axe-core cannot work out a
+# text's contrast (it only says "needs review"): the audits run on the plain colours beneath them.
+PLAIN_BACKGROUNDS = (
+    ".bd-article :is(pre, mjx-container, .pst-scrollable-table-container, "
+    "div.cell_output > div.output.text_html) { background-image: none !important; }"
+)
 # What TensorFlow, absl and oneDNN print at start-up; none of it belongs on a page.
 LOG_NOISE = re.compile(
     r"absl::InitializeLog|^[IWE]\d{4} \d\d:\d\d:\d\d|oneDNN custom operations|"
@@ -59,6 +75,11 @@ class PageVisit:
     scrolling_blocks: list[str]  # code or output blocks that scroll sideways at 1280 px
     axe_violations: list[dict]
     phone_overflow_px: int  # how far the page scrolls sideways at a phone's 390 px
+    phone_cut_blocks: list[str]  # wider than their box at 390 px with no scroll shadow
+    phone_axe_violations: list[dict]  # axe-core at 390 px (scrolling boxes need a tab stop)
+    phone_figure_scales: list[tuple[str, float]]  # each figure's shown size / drawn size at 390 px
+    dark_axe_violations: list[dict]  # axe-core in the theme's dark mode
+    dark_figures_on_dark: list[str]  # figures without a light background in dark mode
 
     def __repr__(self) -> str:  # pytest prints the `site` argument of a failing test
         return f"PageVisit({self.path!r})"
@@ -101,14 +122,9 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violatio
     )
     page.on("pageerror", lambda error: console_errors.append(f"uncaught {error}"))
     try:
-        page.goto(f"{site_url}/{path}", wait_until="networkidle")
-        page.evaluate(
-            "async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }"
-        )
-        _wait_for_widgets(page)
-        page.wait_for_load_state("networkidle")  # fonts the typeset math and widgets asked for
+        _load(page, f"{site_url}/{path}")  # networkidle again: fonts the math and widgets asked for
         seen = page.evaluate(_SEE_PAGE, WIDGET_VIEW)
-        violations = axe_violations(page)
+        violations = _audit(page, axe_violations)
         name = path.removesuffix(".html").replace("/", "__")
         page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
         page.set_viewport_size(PHONE)
@@ -117,6 +133,17 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violatio
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         page.screenshot(path=screenshot_dir / f"{name}__phone.png")
+        phone = page.evaluate(_SEE_PHONE)
+        phone_violations = _audit(page, axe_violations)
+    finally:
+        page.close()
+    page = browser.new_page()
+    try:
+        page.emulate_media(color_scheme="dark")  # the theme's "auto" mode follows it
+        _load(page, f"{site_url}/{path}")
+        dark_figures = page.evaluate(_SEE_DARK_FIGURES)
+        dark_violations = _audit(page, axe_violations)
+        page.screenshot(path=screenshot_dir / f"{name}__dark.png", full_page=True)
     finally:
         page.close()
     return PageVisit(
@@ -126,8 +153,31 @@ def _visit(browser, site_url: str, path: str, screenshot_dir: Path, axe_violatio
         console_errors=console_errors,
         axe_violations=violations,
         phone_overflow_px=phone_overflow,
+        phone_cut_blocks=phone["cut"],
+        phone_axe_violations=phone_violations,
+        phone_figure_scales=[tuple(figure) for figure in phone["figures"]],
+        dark_axe_violations=dark_violations,
+        dark_figures_on_dark=dark_figures,
         **seen,
     )
+
+
+def _audit(page, axe_violations) -> list[dict]:
+    """axe-core's violations on the page, with the scroll shadows set aside while it looks."""
+    style = page.add_style_tag(content=PLAIN_BACKGROUNDS)
+    try:
+        return axe_violations(page)
+    finally:
+        style.evaluate("element => element.remove()")
+
+
+def _load(page, url: str) -> None:
+    page.goto(url, wait_until="networkidle")
+    page.evaluate(
+        "async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }"
+    )
+    _wait_for_widgets(page)
+    page.wait_for_load_state("networkidle")
 
 
 def _wait_for_widgets(page) -> None:
@@ -191,6 +241,55 @@ _SEE_PAGE = """(widgetView) => {
             .filter(block => block.scrollWidth > block.clientWidth + 1)
             .map(block => block.textContent.trim().split("\\n")[0].slice(0, 100)),
     };
+}"""
+
+
+# At 390 px, with every exercise solution opened: the blocks that are wider than their box (code,
+# outputs, display equations, tables, figure frames) and do not both scroll and show the scroll
+# shadow of course.css (gradients, some moving with the content); and each figure's shown width
+# against its drawn width (its width attribute: _ext/figure_frames.py, the explorer's scatter).
+_SEE_PHONE = """() => {
+    for (const details of document.querySelectorAll("details")) details.open = true;
+    const name = (element) => `${element.tagName.toLowerCase()}.${[...element.classList].join(".")}`
+        + ` "${element.textContent.trim().slice(0, 60)}"`;
+    const cut = [];
+    const blocks = 'pre, mjx-container[display="true"], .pst-scrollable-table-container, '
+        + ".figure-frame, .cell_output .output:not(.widget-subarea *, .widget-subarea)";
+    for (const block of document.querySelectorAll(`.bd-article :is(${blocks})`)) {
+        if (!block.clientWidth || block.scrollWidth <= block.clientWidth + 1) continue;
+        const style = getComputedStyle(block);
+        const scrolls = ["auto", "scroll"].includes(style.overflowX);
+        const shadow = style.backgroundImage.includes("radial-gradient")
+            && style.backgroundAttachment.includes("local");
+        if (!scrolls || !shadow)
+            cut.push(`${name(block)}: ${block.scrollWidth} px in ${block.clientWidth} px, `
+                     + `overflow-x ${style.overflowX}, ${shadow ? "" : "no "}scroll shadow`);
+    }
+    const figures = [];
+    for (const img of document.querySelectorAll(".bd-article :is(.cell_output, figure) img")) {
+        if (!img.clientWidth || !img.naturalWidth) continue;
+        const drawn = Number(img.getAttribute("width")) || img.naturalWidth;
+        figures.push([(img.getAttribute("alt") || img.src).slice(0, 80), img.clientWidth / drawn]);
+    }
+    return {cut, figures};
+}"""
+
+# In dark mode: the figures whose nearest painted background (their own, or a frame's) is dark.
+_SEE_DARK_FIGURES = """() => {
+    const luminance = (color) => {
+        const [r, g, b, a = 1] = color.match(/[\\d.]+/g).map(Number);
+        return a === 0 ? null : (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    };
+    const dark = [];
+    for (const img of document.querySelectorAll(".bd-article :is(.cell_output, figure) img")) {
+        let light = null;
+        for (let element = img; element && light === null; element = element.parentElement) {
+            const shade = luminance(getComputedStyle(element).backgroundColor);
+            if (shade !== null) light = shade > 0.6;
+        }
+        if (!light) dark.push((img.getAttribute("alt") || img.src).slice(0, 80));
+    }
+    return dark;
 }"""
 
 
@@ -290,17 +389,94 @@ def test_every_figure_has_alt_text(site):
     )
 
 
-def test_no_serious_or_critical_accessibility_violations(site):
-    def serious(visit):
-        for violation in visit.axe_violations:
-            if violation["impact"] in {"serious", "critical"}:
-                for node in violation["nodes"]:
-                    yield (
-                        f"[{violation['impact']}] {violation['id']}: {violation['help']} "
-                        f"at {node['target']}\n    {node['summary']}"
-                    )
+def _serious(violations):
+    for violation in violations:
+        if violation["impact"] in {"serious", "critical"}:
+            for node in violation["nodes"]:
+                yield (
+                    f"[{violation['impact']}] {violation['id']}: {violation['help']} "
+                    f"at {node['target']}\n    {node['summary']}"
+                )
 
-    message = _failures(site, serious)
+
+def test_no_serious_or_critical_accessibility_violations_in_dark_mode(site):
+    """The theme's dark mode (its "auto" default follows the reader's system): contrast of the
+    text on its dark pages and on the light panels it gives outputs (the explorers' labels)."""
+    message = _failures(site, lambda visit: _serious(visit.dark_axe_violations))
+    assert not message, "axe-core violations in dark mode:\n" + message
+
+
+def test_no_serious_or_critical_accessibility_violations_on_a_phone(site):
+    """At 390 px, with the exercise solutions open: what scrolls sideways can be reached with the
+    keyboard, and nothing else goes wrong at that width."""
+    message = _failures(site, lambda visit: _serious(visit.phone_axe_violations))
+    assert not message, "axe-core violations at 390 px:\n" + message
+
+
+def test_figures_keep_a_light_background_in_dark_mode(site):
+    message = _failures(site, lambda visit: visit.dark_figures_on_dark)
+    assert not message, "figures drawn on a dark background in dark mode:\n" + message
+
+
+def test_nothing_is_cut_on_a_phone_without_a_scroll_shadow(site):
+    """At 390 px, code, outputs, equations, tables and figures that are wider than the column
+    scroll sideways in their own box, and a shadow shows on the side where more of them is."""
+    message = _failures(site, lambda visit: visit.phone_cut_blocks)
+    assert not message, "cut at 390 px without a scroll affordance:\n" + message
+
+
+def test_figure_text_is_readable_on_a_phone(site):
+    px_per_pt = FIGURE_DPI / 72
+    assert any(visit.phone_figure_scales for visit in site.values()), "no figures measured"
+
+    def small(visit):
+        for alt, scale in visit.phone_figure_scales:
+            height = MIN_FIGURE_FONT_PT * px_per_pt * scale
+            if height < MIN_TEXT_PX:
+                yield f"shown at {scale:.0%} of its size, text {height:.1f} px high: {alt}"
+
+    message = _failures(site, small)
+    assert not message, f"figure text under {MIN_TEXT_PX} px at 390 px:\n" + message
+
+
+def _figure_code():
+    """``(where, source)`` of every chapter code cell and every module of course_utils."""
+    import nbformat
+
+    for notebook in sorted((ROOT / "book").glob("*.ipynb")):
+        for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+            if cell.cell_type == "code":
+                yield f"{notebook.name} cell {index}", cell.source
+    for module in sorted((ROOT / "course_utils").rglob("*.py")):
+        yield module.relative_to(ROOT).as_posix(), module.read_text()
+
+
+def test_figure_text_is_drawn_at_9_points_or_more():
+    """What the phone test assumes: no figure's code asks for text under MIN_FIGURE_FONT_PT or
+    changes matplotlib's defaults (10 pt text, 100 dpi figures)."""
+    import matplotlib
+
+    assert matplotlib.rcParams["font.size"] == 10 and matplotlib.rcParams["figure.dpi"] == FIGURE_DPI
+    small = []
+    for where, source in _figure_code():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.keyword) and node.arg in {"fontsize", "labelsize", "size"}:
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    continue  # a variable: its literal is checked where it is set
+                points = NAMED_FONT_SIZES.get(value, value) if isinstance(value, str) else value
+                if node.arg != "size" or isinstance(value, str):
+                    if isinstance(points, (int, float)) and points < MIN_FIGURE_FONT_PT:
+                        small.append(f"{where}: {node.arg}={value!r}")
+            if isinstance(node, ast.Attribute) and node.attr in {"rcParams", "rc"}:
+                if isinstance(node.value, ast.Name) and node.value.id in {"plt", "matplotlib", "mpl"}:
+                    small.append(f"{where}: changes matplotlib's defaults ({node.attr})")
+    assert not small, f"figure text under {MIN_FIGURE_FONT_PT} pt:\n" + "\n".join(small)
+
+
+def test_no_serious_or_critical_accessibility_violations(site):
+    message = _failures(site, lambda visit: _serious(visit.axe_violations))
     assert not message, "axe-core violations:\n" + message
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from course_utils import data, load_mnist, vae
 from course_utils.models import build_vae
-from course_utils.recipes import DEFAULT_RECIPE, VAE_EXERCISE_RECIPES, VAE_RECIPE
+from course_utils.recipes import DEFAULT_RECIPE, VAE_RECIPE
 from course_utils.vae import load_vae_from_cache, save_vae_to_cache, train_vae, trained_vae
 
 SMALL = dataclasses.replace(VAE_RECIPE, hidden=(16,), epochs=1, batch_size=500)
@@ -109,42 +109,36 @@ def test_chapter_5_builds_and_trains_the_vae_with_the_code_it_shows(chapter_code
     assert load_vae_from_cache(build_vae()[2], VAE_RECIPE) == page["history"]
 
 
-def test_chapter_5_exercises_ask_for_the_recipes_binders_image_trains(repo_root):
-    """The exercises' quick_vae calls trained_vae with exactly VAE_EXERCISE_RECIPES, in order, so
-    that ``python -m course_utils model`` (Binder's image) leaves nothing for them to train."""
-    import nbformat
+@pytest.mark.training  # trains two small one-epoch VAEs
+def test_chapter_5_trains_its_one_epoch_vaes_on_the_page_once_per_machine(
+    chapter_code, small_data, private_model_cache, monkeypatch
+):
+    """The bug section and the exercises train the page's own VAE class (one_epoch_vae, with
+    cached_fit): the averaged loss is the summed one divided by 784, and a second call loads the
+    cached weights instead of training."""
+    x_train, x_val = small_data[0][:1000], small_data[1][:200]
+    page = chapter_code(
+        "05_variational_autoencoder",
+        ["draws", "encoder", "vae", "learning_rate", "summed"],
+        x_train=x_train,
+        x_val=x_val,
+    )
+    summed, averaged = page["summed"], page["averaged"]
+    assert type(summed) is page["VAE"] and type(averaged) is page["PixelMeanVAE"]
+    assert summed.kl_weight == averaged.kl_weight == 1.0
+    x = x_val[:16]
+    x_hat = np.asarray(summed.decoder(summed.encoder(x)[0]))
+    np.testing.assert_allclose(
+        784 * np.asarray(averaged.reconstruction_loss(x, x_hat)),
+        np.asarray(summed.reconstruction_loss(x, x_hat)),
+        rtol=1e-5,
+    )
+    assert len(list(private_model_cache.glob("chapter5-vae-*.weights.npz"))) == 2
 
-    notebook = nbformat.read(repo_root / "book" / "05_variational_autoencoder.ipynb", as_version=4)
-    exercise_cells = [
-        cell.source
-        for cell in notebook.cells
-        if cell.cell_type == "code" and "quick_vae(" in cell.source
-    ]
-    requested = []
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached one-epoch VAE was trained again")
 
-    def recording_trained_vae(recipe, verbose="auto"):  # answers with codes and images of zeros
-        requested.append(recipe)
-        return vae.TrainedVAE(
-            encoder=lambda x: (np.zeros((len(x), recipe.latent_dim)),) * 2,
-            decoder=lambda z: np.zeros((len(z), 784), np.float32),
-            vae=None,
-            history={},
-            recipe=recipe,
-        )
-
-    quality = type("Quality", (), {"confident_share": 1.0, "digit_shares": {1: 1, 5: 0, 6: 0}})
-    namespace = {
-        "dataclasses": dataclasses,
-        "np": np,
-        "VAE_RECIPE": VAE_RECIPE,
-        "trained_vae": recording_trained_vae,
-        "sample_quality": lambda images, classifier, reference: quality,
-        "x_val": np.zeros((3, 784), np.float32),
-        "x_train": None,
-        "classifier": None,
-        "n": 4,
-    }
-    assert len(exercise_cells) == 2  # the definition and the β loop, then the 8-D code
-    for source in exercise_cells:
-        exec(source, namespace)
-    assert tuple(requested) == VAE_EXERCISE_RECIPES
+    monkeypatch.setattr(keras.Model, "fit", no_training)
+    again = page["one_epoch_vae"]()
+    for loaded, trained in zip(again.get_weights(), summed.get_weights(), strict=True):
+        np.testing.assert_array_equal(loaded, trained)

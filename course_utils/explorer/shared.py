@@ -187,7 +187,7 @@ def latent_scatter_figure(inputs: ExplorerInputs, dpi=SCREEN_DPI):
     figure = Figure(figsize=SCATTER_SIZE, dpi=dpi, facecolor="white")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    plot_latent_scatter(codes, labels, ax=axes, legend_fontsize=8)
+    plot_latent_scatter(codes, labels, ax=axes, legend_fontsize=9)
     margins = 0.03 * (inputs.ranges[:2, 1] - inputs.ranges[:2, 0])
     axes.set_xlim(inputs.ranges[0, 0] - margins[0], inputs.ranges[0, 1] + margins[0])
     axes.set_ylim(inputs.ranges[1, 0] - margins[1], inputs.ranges[1, 1] + margins[1])
