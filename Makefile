@@ -33,9 +33,11 @@ pdf: data site-packages browser $(EXECUTION_STAMP)
 test: lint data site-packages browser check-js $(EXECUTION_STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests book
 
-# The unit tests only, in about a minute: no notebooks, browser or training (markers in pyproject).
-test-fast: data check-js
-	$(BIN)/python -m pytest -m "not notebooks and not browser and not training" tests
+# The unit tests only, in under a minute: no notebooks, browser or training (markers in
+# pyproject), spread over the machine's cores by pytest-xdist. (`make test` runs in one process:
+# its book build and browser are session fixtures that one process builds once.)
+test-fast: data check-js $(INSTALLED)
+	$(BIN)/python -m pytest -n auto -m "not notebooks and not browser and not training" tests
 
 # ruff (configured in pyproject.toml; book/ruff.toml: the chapters' 79 columns) and the GitHub
 # workflows in .github/workflows, checked by actionlint (both in requirements-dev.txt).
