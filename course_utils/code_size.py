@@ -19,10 +19,9 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
-import numbers
 from dataclasses import dataclass
 
-from . import DEFAULT_RECIPE, Recipe  # public names: wherever the package keeps them
+from . import DEFAULT_RECIPE, Recipe, checks  # public names: wherever the package keeps them
 from .images import IMAGE_PIXELS, check_images
 
 CODE_SIZES = (1, 2, 4, 8, 16, 32)  # the sweep's code sizes k
@@ -35,16 +34,13 @@ NETWORKS = ("dense", "conv")
 
 def check_code_size(code_size) -> int:
     """``code_size`` as an ``int`` if it is a whole number from 1 to 784, else a ``ValueError``."""
-    if (
-        isinstance(code_size, bool)
-        or not isinstance(code_size, numbers.Integral)
-        or not 1 <= code_size <= IMAGE_PIXELS
-    ):
+    try:
+        return checks.whole_number("code size", code_size, 1, below=IMAGE_PIXELS + 1)
+    except ValueError:
         raise ValueError(
             f"a code size must be a whole number from 1 to {IMAGE_PIXELS} (a code no longer "
             f"than the {IMAGE_PIXELS}-pixel image it encodes); got {code_size!r}"
-        )
-    return int(code_size)
+        ) from None
 
 
 def _sequence(name: str, values, example: str) -> tuple:
@@ -62,8 +58,10 @@ def _sequence(name: str, values, example: str) -> tuple:
 
 def sweep_recipe(code_size, seed=0) -> Recipe:
     """The sweep's recipe for a code of ``code_size`` numbers and the seed ``seed``."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"a seed must be a whole number >= 0, e.g. 0; got {seed!r}")
+    try:
+        seed = checks.whole_number("seed", seed, 0)
+    except ValueError:
+        raise ValueError(f"a seed must be a whole number >= 0, e.g. 0; got {seed!r}") from None
     return dataclasses.replace(SWEEP_RECIPE, latent_dim=check_code_size(code_size), seed=seed)
 
 
@@ -119,6 +117,16 @@ def _build(network: str, code_size: int):
     return build_autoencoder(latent_dim=code_size, output_activation="sigmoid")  # chapter 2's
 
 
+def _check_network_and_recipe(network, recipe) -> None:
+    """A ``ValueError`` unless ``network`` is one of :data:`NETWORKS` and ``recipe`` a
+    :class:`Recipe` whose code size fits the image."""
+    if network not in NETWORKS:
+        raise ValueError(f"network must be 'dense' or 'conv'; got {network!r}")
+    if not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe must be a course_utils.Recipe, e.g. SWEEP_RECIPE; got {recipe!r}")
+    check_code_size(recipe.latent_dim)
+
+
 @dataclass
 class SweepAutoencoder:
     """A trained autoencoder of chapter 7: its parts, loss history, network and recipe."""
@@ -145,11 +153,7 @@ def train_sweep_autoencoder(network, recipe, x_train, x_val) -> SweepAutoencoder
 
     from . import FusedAdam, cached_fit
 
-    if network not in NETWORKS:
-        raise ValueError(f"network must be 'dense' or 'conv'; got {network!r}")
-    if not isinstance(recipe, Recipe):
-        raise ValueError(f"recipe must be a course_utils.Recipe, e.g. SWEEP_RECIPE; got {recipe!r}")
-    check_code_size(recipe.latent_dim)
+    _check_network_and_recipe(network, recipe)
     x_train, x_val = check_images(x_train, "x_train"), check_images(x_val, "x_val")
     keras.utils.set_random_seed(recipe.seed)
     encoder, decoder, autoencoder = _build(network, recipe.latent_dim)
@@ -209,11 +213,7 @@ def trained_sweep_autoencoder(network, recipe) -> SweepAutoencoder:
     the validation split, as chapter 7 trains them: from the model cache, or trained and cached."""
     from . import load_mnist, split_validation
 
-    if network not in NETWORKS:
-        raise ValueError(f"network must be 'dense' or 'conv'; got {network!r}")
-    if not isinstance(recipe, Recipe):
-        raise ValueError(f"recipe must be a course_utils.Recipe, e.g. SWEEP_RECIPE; got {recipe!r}")
-    check_code_size(recipe.latent_dim)
+    _check_network_and_recipe(network, recipe)
     (x, y), _ = load_mnist(recipe.digits)
     (x_train, _), (x_val, _) = split_validation(x, y)
     return train_sweep_autoencoder(network, recipe, x_train, x_val)

@@ -48,12 +48,12 @@ from __future__ import annotations
 import base64
 import html
 import math
-import numbers
 import uuid
 from typing import NamedTuple
 
 import numpy as np
 
+from .. import checks
 from ..images import check_images
 from .shared import IMAGE_SIDE, check_inputs_for_sizes
 from .static import (
@@ -390,17 +390,13 @@ def _exported(network, part: str, shape: str):
 
 def check_threshold(threshold) -> float:
     """``threshold`` as a float if it is a positive finite number; else a ValueError."""
-    if (
-        isinstance(threshold, (bool, np.bool_))
-        or not isinstance(threshold, numbers.Real)
-        or not math.isfinite(threshold)
-        or threshold <= 0
-    ):
+    try:
+        return checks.finite_number("threshold", threshold, above=0)
+    except ValueError:
         raise ValueError(
             "threshold must be a positive finite number: the reconstruction error above which "
             f"an image is flagged (e.g. a quantile of the validation errors); got {threshold!r}"
-        )
-    return float(threshold)
+        ) from None
 
 
 def pick_examples(images, labels, error, seen_digits=None) -> list[Example]:
