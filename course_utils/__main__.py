@@ -10,7 +10,6 @@ loads only for ``model``.
 """
 
 import argparse
-import gc
 
 
 def fetch_mnist():
@@ -68,10 +67,8 @@ def cache_chapter_7_models() -> None:
     from .model_store import model_cache_dir
 
     models = chapter_7_models()
-    for network, recipe in models:
-        trained = trained_sweep_autoencoder(network, recipe)
-        del trained
-        gc.collect()  # Keras models refer to themselves in cycles: free each one now
+    for network, recipe in models:  # each training first frees the models made before it
+        trained_sweep_autoencoder(network, recipe)
     print(f"{len(models)} autoencoders of chapter 7, cached in {model_cache_dir()}")
 
 
